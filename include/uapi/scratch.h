@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * scratch: the ABI between scratch.ko and userspace, and the on-disk format.
+ *
+ * This is the only header both sides share.  It uses fixed-width types only,
+ * carries no pointers (user addresses travel as __u64), and compiles alone as
+ * C90 and as C++.  Every struct passed by ioctl starts with a size field so it
+ * can grow: the module accepts older (shorter) structs and newer (longer) ones
+ * whose extra bytes are zero.  Reserved fields and unknown flag bits must be
+ * zero, or the call fails with -EINVAL.
+ *
+ * Errnos seen by userspace, with their meaning everywhere in this ABI:
+ *   ENOENT   the atom is missing: never written, evicted, aborted, or owned
+ *            by another tenant (indistinguishable on purpose).
+ *   EBADMSG  the atom exists but failed verification (reserved for checks).
+ *   ENOSPC   no segment can take the reservation: every candidate is pinned.
+ *   EFBIG    the atom is larger than a segment's payload area.
+ *   ENOTBLK  the path to attach is not a block device.
+ *   EINVAL   a malformed request: bad size field, unknown flag, non-zero
+ *            reserved field, unaligned or out-of-range offset or length.
+ *   EFAULT   a user address in the request cannot be read or written.
+ *   EBUSY    detach while the space is open or mapped; a device already in
+ *            use; commit while writes to the reservation are in flight.
+ *   EPERM    attach/detach without CAP_SYS_ADMIN; tenant rebound after I/O.
+ *   EACCES   a writable mapping of an atom was asked for.
+ *   EROFS    the device to attach is read-only.
+ *   ENODEV   no such space.
+ *   EUCLEAN  the region holds a scratch format that does not match (foreign
+ *            space, wrong region order, damaged superblocks).
+ *   EMEDIUMTYPE  the region holds no scratch format and FORMAT was not asked.
+ *   E2BIG    the region is too small for two segments.
+ *   EAGAIN   a non-blocking read would block (io_uring retries it).
+ *   ENOTTY   unknown ioctl.
+ */
+#ifndef _UAPI_LINUX_SCRATCH_H
+#define _UAPI_LINUX_SCRATCH_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define SCRATCH_ABI_VERSION		1
+#define SCRATCH_CONTROL_NAME		"scratch-control"
+
+/* ---------------------------------------------------------------------- */
+/* Atom identifiers                                                        */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * An atom id is opaque to users: 128 bits, compared as two words.  The module
+ * encodes lo = segment | generation << 32 and hi = slot | part << 32, where
+ * part 0 names a whole atom or array and part i + 1 names part i of an array.
+ * Generation 0 is never used, so the all-zero id is never valid.
+ */
+struct scratch_id {
+	__u64	lo;
+	__u64	hi;
+};
+
+/* ---------------------------------------------------------------------- */
+/* Feature bits (SCRATCH_IOC_GET_FEATURES)                                 */
+/* ---------------------------------------------------------------------- */
+
+/* reserve -> pwrite -> commit write protocol */
+#define SCRATCH_F_WRITE			(1ULL << 0)
+/* read/pread/io_uring reads through the page cache, IOCB_NOWAIT inline */
+#define SCRATCH_F_READ			(1ULL << 1)
+/* O_DIRECT reads of atoms */
+#define SCRATCH_F_DIRECT		(1ULL << 2)
+/* mmap(PROT_READ, MAP_SHARED) of atoms from the device page cache */
+#define SCRATCH_F_MMAP			(1ULL << 3)
+/* per-fd tenants */
+#define SCRATCH_F_TENANT		(1ULL << 4)
+/* atom arrays: nparts in RESERVE/COMMIT, part ids, part STAT */
+#define SCRATCH_F_ARRAY			(1ULL << 5)
+/* batch presence check without I/O */
+#define SCRATCH_F_PRESENT		(1ULL << 6)
+/* spaces spanning several regions */
+#define SCRATCH_F_MULTI_REGION		(1ULL << 7)
+/* attaching a formatted region reloads its committed, synced atoms */
+#define SCRATCH_F_RELOAD		(1ULL << 8)
+#define SCRATCH_F_ALL			((1ULL << 9) - 1)
+
+/* ---------------------------------------------------------------------- */
+/* Control device: /dev/scratch-control                                    */
+/* ---------------------------------------------------------------------- */
+
+/* One region of a space: a block device, or a byte range of one. */
+struct scratch_region_spec {
+	__u64	path_addr;	/* user address of the device path */
+	__u32	path_len;	/* bytes, without a terminating NUL; < 4096 */
+	__u32	reserved0;
+	__u64	offset;		/* byte offset in the device, 1 MiB aligned */
+	__u64	length;		/* bytes; 0 = to the end of the device */
+	__u64	reserved[2];
+};
+
+/* Format the regions (erasing any scratch space on them). */
+#define SCRATCH_ATTACH_FORMAT		(1U << 0)
+#define SCRATCH_ATTACH_ALL		(SCRATCH_ATTACH_FORMAT)
+
+#define SCRATCH_MAX_REGIONS		16
+#define SCRATCH_SEG_SHIFT_MIN		20	/* 1 MiB */
+#define SCRATCH_SEG_SHIFT_MAX		34	/* 16 GiB */
+
+struct scratch_attach {
+	__u32	size;		/* sizeof(struct scratch_attach) */
+	__u32	flags;		/* SCRATCH_ATTACH_* */
+	__u32	nr_regions;	/* 1 .. SCRATCH_MAX_REGIONS */
+	__u32	seg_shift;	/* log2 segment size; FORMAT only, else 0 */
+	__u64	regions_addr;	/* user address of nr_regions specs */
+	__u32	space_id;	/* out: N of /dev/scratchN */
+	__u32	reserved0;
+	__u64	reserved[4];
+};
+
+struct scratch_detach {
+	__u32	size;
+	__u32	flags;		/* none defined: 0 */
+	__u32	space_id;
+	__u32	reserved0;
+	__u64	reserved[2];
+};
+
+struct scratch_list {
+	__u32	size;
+	__u32	flags;		/* none defined: 0 */
+	__u32	capacity;	/* entries at ids_addr */
+	__u32	count;		/* out: spaces attached (may exceed capacity) */
+	__u64	ids_addr;	/* user address of capacity __u32 space ids */
+	__u64	reserved[2];
+};
+
+/* ---------------------------------------------------------------------- */
+/* A space: /dev/scratchN                                                  */
+/* ---------------------------------------------------------------------- */
+
+struct scratch_features {
+	__u32	size;
+	__u32	abi_version;	/* out: SCRATCH_ABI_VERSION */
+	__u64	features;	/* out: SCRATCH_F_* */
+	__u32	page_size;	/* out: alignment unit of offsets and writes */
+	__u32	max_parts;	/* out: SCRATCH_MAX_PARTS */
+	__u64	reserved[4];
+};
+
+/* Bind the fd to a tenant; allowed once, before any other atom ioctl or I/O. */
+struct scratch_tenant {
+	__u32	size;
+	__u32	tenant;
+	__u64	reserved[1];
+};
+
+#define SCRATCH_MAX_PARTS		65536
+
+/*
+ * Reserve room for an atom of exactly stored_len bytes (for an array, the
+ * part table and all parts).  The caller then writes the bytes with
+ * pwrite/io_uring at offset .. offset + stored_len on the same fd.  Each write
+ * must start on a page boundary and end on one, or at offset + stored_len;
+ * COMMIT checks that every page was written.  An uncommitted reservation is
+ * freed by ABORT or when the fd is closed.
+ */
+struct scratch_reserve {
+	__u32	size;
+	__u32	flags;		/* none defined: 0 */
+	__u64	stored_len;	/* 1 .. segment payload size */
+	__u32	nr_parts;	/* 0 for a plain atom, 1..SCRATCH_MAX_PARTS */
+	__u32	reserved0;
+	struct scratch_id id;	/* out */
+	__u64	offset;		/* out: space offset of the atom's first byte */
+	__u64	reserved[2];
+};
+
+/*
+ * Atom flags, stored and reported but not interpreted by the module, except
+ * where noted.  The library uses them for its framing.
+ */
+#define SCRATCH_ATOM_ZSTD		(1U << 0)	/* stored bytes are zstd */
+#define SCRATCH_ATOM_USER_ALL		(SCRATCH_ATOM_ZSTD)
+
+/*
+ * Make a reservation visible: after COMMIT the atom can be read, mapped and
+ * checked by its id; after COMMIT and SYNC it survives a crash.  xxh64 is the
+ * XXH64 (seed 0) of the stored bytes; for an array, of the part table.
+ */
+struct scratch_commit {
+	__u32	size;
+	__u32	flags;		/* none defined: 0 */
+	struct scratch_id id;
+	__u64	length;		/* logical (e.g. uncompressed) length */
+	__u64	xxh64;
+	__u16	type;		/* user type tag */
+	__u16	atom_flags;	/* SCRATCH_ATOM_* */
+	__u32	reserved0;
+	__u64	reserved[2];
+};
+
+struct scratch_abort {
+	__u32	size;
+	__u32	flags;		/* none defined: 0 */
+	struct scratch_id id;
+	__u64	reserved[1];
+};
+
+/*
+ * Stat an atom, an array, or one part of an array.  For a part, offset,
+ * stored_len and xxh64 are the part's own (from the array's part table, which
+ * may need one read of the table page); length equals stored_len.
+ */
+struct scratch_stat {
+	__u32	size;
+	__u32	flags;		/* none defined: 0 */
+	struct scratch_id id;	/* in */
+	__u64	offset;		/* out: space offset of the first stored byte */
+	__u64	stored_len;	/* out */
+	__u64	length;		/* out: logical length */
+	__u64	xxh64;		/* out */
+	__u16	type;		/* out */
+	__u16	atom_flags;	/* out */
+	__u32	nr_parts;	/* out: parts of the array, 0 for an atom */
+	__u64	reserved[2];
+};
+
+/*
+ * Presence of many ids in one call, without I/O.  For each id the module
+ * writes one byte at results_addr: 1 present, 0 missing.  Returns the number
+ * present.  count <= SCRATCH_PRESENT_MAX.
+ */
+#define SCRATCH_PRESENT_MAX		(1U << 20)
+struct scratch_present {
+	__u32	size;
+	__u32	flags;		/* none defined: 0 */
+	__u32	count;
+	__u32	reserved0;
+	__u64	ids_addr;	/* user address of count struct scratch_id */
+	__u64	results_addr;	/* user address of count __u8 */
+	__u64	reserved[2];
+};
+
+struct scratch_info {
+	__u32	size;
+	__u32	space_id;
+	__u32	nr_regions;
+	__u32	seg_shift;
+	__u64	capacity;	/* payload bytes over all segments */
+	__u64	nr_segments;
+	__u64	free_segments;
+	__u64	pinned_segments;
+	__u64	used_bytes;	/* stored bytes of live atoms, page-rounded */
+	__u64	atoms;		/* live atoms and arrays */
+	__u64	evictions;	/* segments evicted since attach */
+	__u64	bytes_written;
+	__u64	bytes_read;
+	__u64	reload_us;	/* time the last attach took to reload */
+	__u64	atom_ram_bytes;	/* RAM of the atom index */
+	__u64	reserved[4];
+};
+
+#define SCRATCH_IOC_MAGIC		0xB5
+
+#define SCRATCH_IOC_GET_FEATURES	_IOWR(SCRATCH_IOC_MAGIC, 0x00, struct scratch_features)
+#define SCRATCH_IOC_ATTACH		_IOWR(SCRATCH_IOC_MAGIC, 0x01, struct scratch_attach)
+#define SCRATCH_IOC_DETACH		_IOW(SCRATCH_IOC_MAGIC, 0x02, struct scratch_detach)
+#define SCRATCH_IOC_LIST		_IOWR(SCRATCH_IOC_MAGIC, 0x03, struct scratch_list)
+#define SCRATCH_IOC_SET_TENANT		_IOW(SCRATCH_IOC_MAGIC, 0x10, struct scratch_tenant)
+#define SCRATCH_IOC_RESERVE		_IOWR(SCRATCH_IOC_MAGIC, 0x11, struct scratch_reserve)
+#define SCRATCH_IOC_COMMIT		_IOW(SCRATCH_IOC_MAGIC, 0x12, struct scratch_commit)
+#define SCRATCH_IOC_ABORT		_IOW(SCRATCH_IOC_MAGIC, 0x13, struct scratch_abort)
+#define SCRATCH_IOC_STAT		_IOWR(SCRATCH_IOC_MAGIC, 0x14, struct scratch_stat)
+#define SCRATCH_IOC_PRESENT		_IOWR(SCRATCH_IOC_MAGIC, 0x15, struct scratch_present)
+#define SCRATCH_IOC_SYNC		_IO(SCRATCH_IOC_MAGIC, 0x16)
+#define SCRATCH_IOC_INFO		_IOWR(SCRATCH_IOC_MAGIC, 0x17, struct scratch_info)
+
+/* ---------------------------------------------------------------------- */
+/* On-disk format (little endian)                                          */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Region layout: superblock in page 0, its backup in page 1, then nr_segs
+ * segments from data_off (1 MiB).  Segment layout: a header page, table_pages
+ * pages of struct scratch_disk_atom records, then payload pages.  Atoms start
+ * on a page boundary and never share a page.
+ */
+#define SCRATCH_DISK_PAGE		4096
+#define SCRATCH_DISK_DATA_OFF		(1ULL << 20)
+#define SCRATCH_SUPER_MAGIC		0x3148435441524353ULL	/* "SCRATCH1" */
+#define SCRATCH_SEG_MAGIC		0x4745534843524353ULL	/* "SCRCHSEG" */
+#define SCRATCH_ATOM_MAGIC		0x4d4f5441U		/* "ATOM" */
+#define SCRATCH_DISK_VERSION		1
+
+struct scratch_disk_super {
+	__le64	magic;
+	__le32	version;
+	__le32	seg_shift;
+	__u8	uuid[16];	/* of the space: equal on every region */
+	__le32	region_idx;	/* position of this region in the space */
+	__le32	nr_regions;
+	__le64	region_len;	/* bytes of the device this region uses */
+	__le64	nr_segs;	/* segments in this region */
+	__le64	first_seg;	/* space-wide index of this region's first */
+	__le64	space_segs;	/* segments in the whole space */
+	__le32	table_pages;	/* record pages per segment */
+	__le32	reserved0;
+	__le64	reserved[6];
+	__le64	csum;		/* XXH64 of this struct with csum = 0 */
+};
+
+#define SCRATCH_SEG_FREE		0
+#define SCRATCH_SEG_OPEN		1
+
+struct scratch_disk_seg {
+	__le64	magic;
+	__u8	uuid[16];
+	__le64	seg;		/* space-wide segment index */
+	__le32	gen;		/* generation; advances on every eviction */
+	__le32	state;		/* SCRATCH_SEG_* */
+	__le64	seq;		/* fill order (FIFO): 0 when free */
+	__le64	reserved[3];
+	__le64	csum;
+};
+
+/* One committed atom, in the table of its segment; 64 bytes. */
+struct scratch_disk_atom {
+	__le32	magic;
+	__le32	gen;		/* the segment generation it belongs to */
+	__le32	page;		/* first payload page, from the segment start */
+	__le32	nr_parts;
+	__le64	stored_len;
+	__le64	length;
+	__le64	xxh64;
+	__le32	tenant;
+	__le16	type;
+	__le16	atom_flags;
+	__le64	seq;		/* the segment's seq, against stale tables */
+	__le64	csum;		/* XXH64 of this record with csum = 0 */
+};
+
+/*
+ * An array's stored bytes start with its part table: nr_parts entries, padded
+ * to a page; each part then starts on a page boundary, in order.  off is
+ * relative to the array's first stored byte.
+ */
+struct scratch_disk_part {
+	__le64	off;
+	__le64	len;
+	__le64	xxh64;		/* XXH64 of the part's stored bytes */
+	__le64	reserved;
+};
+
+#endif /* _UAPI_LINUX_SCRATCH_H */

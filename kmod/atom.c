@@ -1,0 +1,639 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Atoms: the write protocol (reserve, commit, abort), lookups by id and by
+ * offset, presence checks, stat, and sync, which makes committed atoms
+ * durable in two flushes: payload first, then the records that point to it.
+ */
+#include <linux/blkdev.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+#include "scratch.h"
+
+static int sc_copy_in(void *dst, size_t ksize, void __user *arg, u32 *usize)
+{
+	int ret;
+
+	if (get_user(*usize, (u32 __user *)arg))
+		return -EFAULT;
+	if (*usize < ksize)
+		return -EINVAL;
+	ret = copy_struct_from_user(dst, ksize, arg, *usize);
+	return ret;
+}
+
+static int sc_copy_out(void __user *arg, const void *src, size_t ksize)
+{
+	return copy_to_user(arg, src, ksize) ? -EFAULT : 0;
+}
+
+static bool sc_zero(const void *p, size_t n)
+{
+	return !memchr_inv(p, 0, n);
+}
+
+static void sc_mark_dirty_locked(struct sc_segment *seg, u32 slot)
+{
+	if (seg->dirty_lo > seg->dirty_hi) {
+		seg->dirty_lo = slot;
+		seg->dirty_hi = slot;
+	} else {
+		seg->dirty_lo = min(seg->dirty_lo, slot);
+		seg->dirty_hi = max(seg->dirty_hi, slot);
+	}
+}
+
+/*
+ * The live atom named by @p for @tenant, or NULL.  Caller holds s->lock.
+ * Another tenant's atom is exactly as missing as an evicted one.
+ */
+static struct sc_atom *sc_find_id_locked(struct sc_space *s, u32 tenant,
+					 const struct sc_idparts *p,
+					 struct sc_segment **segp)
+{
+	struct sc_segment *seg;
+	struct sc_atom *a;
+
+	if (p->seg >= s->nr_segs)
+		return NULL;
+	seg = &s->segs[p->seg];
+	if (seg->gen != p->gen ||
+	    (seg->state != SC_SEG_OPEN && seg->state != SC_SEG_SEALED))
+		return NULL;
+	if (p->slot >= seg->nr_used || p->slot >= seg->cap)
+		return NULL;
+	a = &seg->atoms[p->slot];
+	if ((a->state & SC_A_STATE) != SC_A_LIVE || a->tenant != tenant)
+		return NULL;
+	if (p->part && p->part > a->nr_parts)
+		return NULL;
+	*segp = seg;
+	return a;
+}
+
+/*
+ * Pin the segment of the live atom of @tenant that contains space offset
+ * @off; *avail is what remains of the atom from @off.  Readers and mappings
+ * hold the pin while they touch the atom's pages, so eviction skips the
+ * segment until they are done.
+ */
+struct sc_segment *scratch_atom_pin(struct sc_space *s, u32 tenant, u64 off,
+				    u64 *avail)
+{
+	struct sc_segment *seg;
+	struct sc_atom *a;
+	u32 idx = sc_seg_of(s, off), lo, hi, page;
+	u64 start;
+
+	if (off >> s->geom.seg_shift >= s->nr_segs)
+		return ERR_PTR(-ENOENT);
+	seg = &s->segs[idx];
+	page = (off & ((1ULL << s->geom.seg_shift) - 1)) >> SC_PAGE_SHIFT;
+	spin_lock(&s->lock);
+	if ((seg->state != SC_SEG_OPEN && seg->state != SC_SEG_SEALED) || !seg->nr_used)
+		goto missing;
+	/* Slots are in page order: find the last one starting at or before. */
+	lo = 0;
+	hi = min(seg->nr_used, seg->cap);
+	while (hi - lo > 1) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (seg->atoms[mid].page <= page)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	a = &seg->atoms[lo];
+	if ((a->state & SC_A_STATE) != SC_A_LIVE || a->tenant != tenant || a->page > page)
+		goto missing;
+	start = sc_space_off(s, idx, a->page);
+	if (off >= start + a->stored_len)
+		goto missing;
+	*avail = start + a->stored_len - off;
+	seg->pins++;
+	spin_unlock(&s->lock);
+	return seg;
+missing:
+	spin_unlock(&s->lock);
+	return ERR_PTR(-ENOENT);
+}
+
+static struct sc_resv *sc_resv_find(struct sc_file *f, const struct scratch_id *id)
+{
+	struct sc_resv *r;
+	struct sc_idparts p = sc_id_decode(id);
+
+	list_for_each_entry(r, &f->resv, node)
+		if (r->seg->idx == p.seg && r->slot == p.slot && !p.part &&
+		    r->seg->gen == p.gen)
+			return r;
+	return NULL;
+}
+
+static void sc_resv_free(struct sc_resv *r)
+{
+	kvfree(r->written);
+	kfree(r);
+}
+
+static int sc_reserve(struct sc_file *f, void __user *arg)
+{
+	struct sc_space *s = f->space;
+	struct scratch_reserve req;
+	struct sc_idparts p = { 0 };
+	struct sc_segment *seg;
+	struct sc_region *rg;
+	struct sc_resv *res;
+	u32 pages, i, hint;
+	u32 usize;
+	int ret;
+
+	ret = sc_copy_in(&req, sizeof(req), arg, &usize);
+	if (ret)
+		return ret;
+	if (req.flags || req.reserved0 || !sc_zero(req.reserved, sizeof(req.reserved)) ||
+	    req.id.lo || req.id.hi || req.offset)
+		return -EINVAL;
+	if (!req.stored_len || req.nr_parts > SCRATCH_MAX_PARTS)
+		return -EINVAL;
+	if (req.nr_parts && sc_part_table_bytes(req.nr_parts) > req.stored_len)
+		return -EINVAL;
+	if (req.stored_len > U32_MAX || sc_pages(req.stored_len) > s->geom.payload_pages)
+		return -EFBIG;
+	pages = sc_pages(req.stored_len);
+
+	res = kzalloc(sizeof(*res), GFP_KERNEL);
+	if (!res)
+		return -ENOMEM;
+	res->written = kvcalloc(BITS_TO_LONGS(pages), sizeof(long), GFP_KERNEL);
+	if (!res->written) {
+		kfree(res);
+		return -ENOMEM;
+	}
+	res->stored_len = req.stored_len;
+	res->nr_parts = req.nr_parts;
+
+	for (;;) {
+		spin_lock(&s->lock);
+		hint = s->rr;
+		for (i = 0; i < s->nr_regions; i++) {
+			rg = &s->regions[(hint + i) % s->nr_regions];
+			seg = rg->open;
+			if (!seg)
+				continue;
+			if (seg->next_page + pages <= s->geom.seg_pages &&
+			    seg->nr_used < seg->cap)
+				goto found;
+			scratch_seg_seal_locked(s, seg);
+			queue_work(system_unbound_wq, &s->refill_work);
+		}
+		spin_unlock(&s->lock);
+		ret = scratch_seg_open_next(s, hint);
+		if (ret) {
+			sc_resv_free(res);
+			return ret;
+		}
+	}
+found:
+	s->rr = (hint + i + 1) % s->nr_regions;
+	res->seg = seg;
+	res->slot = seg->nr_used++;
+	seg->atoms[res->slot] = (struct sc_atom) {
+		.page = seg->next_page,
+		.stored_len = req.stored_len,
+		.tenant = f->tenant,
+		.nr_parts = req.nr_parts,
+		.state = SC_A_RESERVED,
+	};
+	res->off = sc_space_off(s, seg->idx, seg->next_page);
+	seg->next_page += pages;
+	seg->pins++;
+	p.seg = seg->idx;
+	p.gen = seg->gen;
+	p.slot = res->slot;
+	spin_unlock(&s->lock);
+
+	spin_lock(&f->lock);
+	list_add_tail(&res->node, &f->resv);
+	spin_unlock(&f->lock);
+
+	req.id = sc_id_encode(&p);
+	req.offset = res->off;
+	return sc_copy_out(arg, &req, sizeof(req));
+}
+
+/* Drop an uncommitted reservation: its pages stay unused until eviction. */
+static void sc_resv_drop(struct sc_space *s, struct sc_resv *res)
+{
+	spin_lock(&s->lock);
+	res->seg->atoms[res->slot].state = SC_A_EMPTY;
+	res->seg->pins--;
+	spin_unlock(&s->lock);
+	sc_resv_free(res);
+}
+
+void scratch_resv_release_all(struct sc_file *f)
+{
+	struct sc_resv *res, *tmp;
+
+	/* The fd is going away: no writes can be in flight on it. */
+	list_for_each_entry_safe(res, tmp, &f->resv, node) {
+		list_del(&res->node);
+		sc_resv_drop(f->space, res);
+	}
+}
+
+/* An array's part table must describe its stored bytes and match xxh64. */
+static int sc_check_parts(struct sc_space *s, struct sc_resv *res, u64 xxh)
+{
+	struct sc_region *rg = sc_seg_region(s, res->seg);
+	size_t len = (size_t)res->nr_parts * sizeof(struct scratch_disk_part);
+	u64 pos = sc_seg_dev_pos(s, res->seg) +
+		  (res->off & ((1ULL << s->geom.seg_shift) - 1));
+	void *buf;
+	int ret;
+
+	buf = kvmalloc(len, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	ret = scratch_region_read(rg, pos, buf, len);
+	if (!ret)
+		ret = sc_parts_check(buf, res->nr_parts, res->stored_len);
+	if (!ret && sc_xxh64(buf, len) != xxh)
+		ret = -EBADMSG;
+	kvfree(buf);
+	return ret;
+}
+
+/* Zero the rest of the atom's last page: a mapping shows whole pages. */
+static int sc_zero_tail(struct sc_space *s, struct sc_resv *res)
+{
+	u64 end = res->off + res->stored_len;
+	u32 tail = end & (SC_PAGE - 1);
+	u64 pos = sc_seg_dev_pos(s, res->seg) + (end & ((1ULL << s->geom.seg_shift) - 1));
+
+	if (!tail)
+		return 0;
+	return scratch_region_write(sc_seg_region(s, res->seg), pos,
+				    page_address(ZERO_PAGE(0)), SC_PAGE - tail);
+}
+
+static int sc_commit(struct sc_file *f, void __user *arg)
+{
+	struct sc_space *s = f->space;
+	struct scratch_commit req;
+	struct sc_segment *seg;
+	struct sc_resv *res;
+	struct sc_atom *a;
+	u32 usize, pages;
+	int ret;
+
+	ret = sc_copy_in(&req, sizeof(req), arg, &usize);
+	if (ret)
+		return ret;
+	if (req.flags || req.reserved0 || !sc_zero(req.reserved, sizeof(req.reserved)))
+		return -EINVAL;
+	if (req.atom_flags & ~SCRATCH_ATOM_USER_ALL || req.length > U32_MAX)
+		return -EINVAL;
+
+	spin_lock(&f->lock);
+	res = sc_resv_find(f, &req.id);
+	ret = -ENOENT;
+	if (!res)
+		goto unlock;
+	ret = -EBUSY;
+	if (res->inflight)
+		goto unlock;
+	ret = -EINVAL;
+	pages = sc_pages(res->stored_len);
+	if (!bitmap_full(res->written, pages))
+		goto unlock;
+	/* Ours until committed or handed back on failure. */
+	list_del_init(&res->node);
+	spin_unlock(&f->lock);
+
+	ret = res->nr_parts ? sc_check_parts(s, res, req.xxh64) : 0;
+	if (!ret)
+		ret = sc_zero_tail(s, res);
+	if (ret) {
+		spin_lock(&f->lock);
+		list_add_tail(&res->node, &f->resv);
+		goto unlock;
+	}
+
+	seg = res->seg;
+	spin_lock(&s->lock);
+	a = &seg->atoms[res->slot];
+	a->length = req.length;
+	a->xxh64 = req.xxh64;
+	a->type = req.type;
+	a->atom_flags = req.atom_flags;
+	a->state = SC_A_LIVE;
+	seg->nr_live++;
+	seg->live_pages += pages;
+	s->nr_atoms++;
+	s->used_pages += pages;
+	sc_mark_dirty_locked(seg, res->slot);
+	seg->pins--;
+	spin_unlock(&s->lock);
+	sc_resv_free(res);
+	return 0;
+unlock:
+	spin_unlock(&f->lock);
+	return ret;
+}
+
+static int sc_abort(struct sc_file *f, void __user *arg)
+{
+	struct scratch_abort req;
+	struct sc_resv *res;
+	u32 usize;
+	int ret;
+
+	ret = sc_copy_in(&req, sizeof(req), arg, &usize);
+	if (ret)
+		return ret;
+	if (req.flags || !sc_zero(req.reserved, sizeof(req.reserved)))
+		return -EINVAL;
+	spin_lock(&f->lock);
+	res = sc_resv_find(f, &req.id);
+	if (!res || res->inflight) {
+		spin_unlock(&f->lock);
+		return res ? -EBUSY : -ENOENT;
+	}
+	list_del(&res->node);
+	spin_unlock(&f->lock);
+	sc_resv_drop(f->space, res);
+	return 0;
+}
+
+/* A part's entry in its array's table: one small read through the page cache. */
+static int sc_read_part(struct sc_space *s, struct sc_segment *seg, u32 page, u32 part,
+			struct scratch_disk_part *out)
+{
+	u64 pos = sc_seg_dev_pos(s, seg) + ((u64)page << SC_PAGE_SHIFT) +
+		  (u64)part * sizeof(*out);
+
+	return scratch_region_read(sc_seg_region(s, seg), pos, out, sizeof(*out));
+}
+
+static int sc_stat(struct sc_file *f, void __user *arg)
+{
+	struct sc_space *s = f->space;
+	struct scratch_disk_part dp;
+	struct scratch_stat req;
+	struct sc_segment *seg;
+	struct sc_idparts p;
+	struct sc_atom *a, copy;
+	u32 usize;
+	int ret;
+
+	ret = sc_copy_in(&req, sizeof(req), arg, &usize);
+	if (ret)
+		return ret;
+	if (req.flags || !sc_zero(req.reserved, sizeof(req.reserved)))
+		return -EINVAL;
+	p = sc_id_decode(&req.id);
+	spin_lock(&s->lock);
+	a = sc_find_id_locked(s, f->tenant, &p, &seg);
+	if (!a) {
+		spin_unlock(&s->lock);
+		return -ENOENT;
+	}
+	copy = *a;
+	if (p.part)
+		seg->pins++;
+	spin_unlock(&s->lock);
+
+	req.offset = sc_space_off(s, p.seg, copy.page);
+	req.stored_len = copy.stored_len;
+	req.length = copy.length;
+	req.xxh64 = copy.xxh64;
+	req.type = copy.type;
+	req.atom_flags = copy.atom_flags;
+	req.nr_parts = copy.nr_parts;
+	if (p.part) {
+		ret = sc_read_part(s, seg, copy.page, p.part - 1, &dp);
+		scratch_seg_unpin(s, seg);
+		if (ret)
+			return ret;
+		/* The table was checked at commit; a damaged one is reported. */
+		if (le64_to_cpu(dp.off) > copy.stored_len ||
+		    le64_to_cpu(dp.len) > copy.stored_len - le64_to_cpu(dp.off))
+			return -EBADMSG;
+		req.offset += le64_to_cpu(dp.off);
+		req.stored_len = le64_to_cpu(dp.len);
+		req.length = req.stored_len;
+		req.xxh64 = le64_to_cpu(dp.xxh64);
+		req.nr_parts = 0;
+	}
+	return sc_copy_out(arg, &req, sizeof(req));
+}
+
+#define SC_PRESENT_CHUNK	128
+
+static long sc_present(struct sc_file *f, void __user *arg)
+{
+	struct sc_space *s = f->space;
+	struct scratch_present req;
+	struct scratch_id *ids;
+	struct sc_segment *seg;
+	u8 res[SC_PRESENT_CHUNK];
+	u32 usize, done, n, i;
+	long found = 0;
+	int ret;
+
+	ret = sc_copy_in(&req, sizeof(req), arg, &usize);
+	if (ret)
+		return ret;
+	if (req.flags || req.reserved0 || !sc_zero(req.reserved, sizeof(req.reserved)) ||
+	    req.count > SCRATCH_PRESENT_MAX)
+		return -EINVAL;
+	ids = kmalloc_array(SC_PRESENT_CHUNK, sizeof(*ids), GFP_KERNEL);
+	if (!ids)
+		return -ENOMEM;
+	for (done = 0; done < req.count; done += n) {
+		n = min_t(u32, req.count - done, SC_PRESENT_CHUNK);
+		ret = -EFAULT;
+		if (copy_from_user(ids, u64_to_user_ptr(req.ids_addr + (u64)done * sizeof(*ids)),
+				   n * sizeof(*ids)))
+			goto out;
+		spin_lock(&s->lock);
+		for (i = 0; i < n; i++) {
+			struct sc_idparts p = sc_id_decode(&ids[i]);
+
+			res[i] = !!sc_find_id_locked(s, f->tenant, &p, &seg);
+			found += res[i];
+		}
+		spin_unlock(&s->lock);
+		if (copy_to_user(u64_to_user_ptr(req.results_addr + done), res, n))
+			goto out;
+	}
+	ret = 0;
+out:
+	kfree(ids);
+	return ret ? ret : found;
+}
+
+/* Take the dirty records of every live segment for this sync. */
+static void sc_sync_collect(struct sc_space *s)
+{
+	struct sc_segment *seg;
+	u32 i;
+
+	spin_lock(&s->lock);
+	list_for_each_entry(seg, &s->fifo, node) {
+		if (seg->dirty_lo > seg->dirty_hi)
+			continue;
+		for (i = seg->dirty_lo; i <= seg->dirty_hi && i < seg->cap; i++)
+			if ((seg->atoms[i].state & SC_A_STATE) == SC_A_LIVE)
+				seg->atoms[i].state |= SC_A_FLUSHING;
+		seg->sync_lo = seg->dirty_lo;
+		seg->sync_hi = seg->dirty_hi;
+		seg->dirty_lo = 1;
+		seg->dirty_hi = 0;
+	}
+	spin_unlock(&s->lock);
+}
+
+/*
+ * Build one table page of @seg from RAM: records whose payload a flush has
+ * made durable, and nothing else.  Returns false if the segment was evicted.
+ */
+static bool sc_sync_fill_page(struct sc_space *s, struct sc_segment *seg, u32 tpage,
+			      struct scratch_disk_atom *recs)
+{
+	struct sc_rec_info ri = { 0 };
+	u32 i, slot;
+
+	memset(recs, 0, SC_PAGE);
+	spin_lock(&s->lock);
+	if (seg->state != SC_SEG_OPEN && seg->state != SC_SEG_SEALED) {
+		spin_unlock(&s->lock);
+		return false;
+	}
+	for (i = 0; i < SC_RECS_PER_PAGE; i++) {
+		struct sc_atom *a;
+
+		slot = tpage * SC_RECS_PER_PAGE + i;
+		if (slot >= seg->nr_used || slot >= seg->cap)
+			break;
+		a = &seg->atoms[slot];
+		if ((a->state & SC_A_STATE) != SC_A_LIVE ||
+		    !(a->state & (SC_A_FLUSHING | SC_A_DURABLE)))
+			continue;
+		a->state = (a->state & ~SC_A_FLUSHING) | SC_A_DURABLE;
+		ri.gen = seg->gen;
+		ri.seq = seg->seq;
+		ri.page = a->page;
+		ri.nr_parts = a->nr_parts;
+		ri.tenant = a->tenant;
+		ri.stored_len = a->stored_len;
+		ri.length = a->length;
+		ri.xxh64 = a->xxh64;
+		ri.type = a->type;
+		ri.atom_flags = a->atom_flags;
+		sc_rec_encode(&recs[i], &ri);
+	}
+	spin_unlock(&s->lock);
+	return true;
+}
+
+static int sc_sync_tables(struct sc_space *s, void *page)
+{
+	struct sc_segment *seg;
+	u32 lo, hi, tp;
+	u64 i;
+	int ret;
+
+	for (i = 0; i < s->nr_segs; i++) {
+		seg = &s->segs[i];
+		spin_lock(&s->lock);
+		lo = seg->sync_lo;
+		hi = seg->sync_hi;
+		seg->sync_lo = 1;
+		seg->sync_hi = 0;
+		spin_unlock(&s->lock);
+		if (lo > hi)
+			continue;
+		for (tp = lo / SC_RECS_PER_PAGE; tp <= hi / SC_RECS_PER_PAGE; tp++) {
+			if (!sc_sync_fill_page(s, seg, tp, page))
+				break;
+			ret = scratch_region_write(sc_seg_region(s, seg),
+						   sc_seg_dev_pos(s, seg) + (1ULL + tp) * SC_PAGE,
+						   page, SC_PAGE);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Make every atom committed before the call durable.  Order matters: payload
+ * (and segment headers) reach the disk before any record that points to them,
+ * so after a crash an unsynced atom is gone, never torn.
+ */
+int scratch_space_sync(struct sc_space *s)
+{
+	void *page;
+	u32 i;
+	int ret = 0;
+
+	page = kmalloc(SC_PAGE, GFP_KERNEL);
+	if (!page)
+		return -ENOMEM;
+	mutex_lock(&s->sync_mutex);
+	sc_sync_collect(s);
+	for (i = 0; i < s->nr_regions && !ret; i++)
+		ret = scratch_region_flush(&s->regions[i]);
+	if (!ret)
+		ret = sc_sync_tables(s, page);
+	for (i = 0; i < s->nr_regions && !ret; i++)
+		ret = scratch_region_flush(&s->regions[i]);
+	mutex_unlock(&s->sync_mutex);
+	kfree(page);
+	return ret;
+}
+
+static int sc_set_tenant(struct sc_file *f, void __user *arg)
+{
+	struct scratch_tenant req;
+	u32 usize;
+	int ret;
+
+	ret = sc_copy_in(&req, sizeof(req), arg, &usize);
+	if (ret)
+		return ret;
+	if (!sc_zero(req.reserved, sizeof(req.reserved)))
+		return -EINVAL;
+	spin_lock(&f->lock);
+	ret = -EPERM;
+	if (!f->bound) {
+		f->tenant = req.tenant;
+		f->bound = true;
+		ret = 0;
+	}
+	spin_unlock(&f->lock);
+	return ret;
+}
+
+long scratch_atom_ioctl(struct sc_file *f, unsigned int cmd, void __user *arg)
+{
+	if (cmd == SCRATCH_IOC_SET_TENANT)
+		return sc_set_tenant(f, arg);
+	scratch_file_bind(f);
+	switch (cmd) {
+	case SCRATCH_IOC_RESERVE:
+		return sc_reserve(f, arg);
+	case SCRATCH_IOC_COMMIT:
+		return sc_commit(f, arg);
+	case SCRATCH_IOC_ABORT:
+		return sc_abort(f, arg);
+	case SCRATCH_IOC_STAT:
+		return sc_stat(f, arg);
+	case SCRATCH_IOC_PRESENT:
+		return sc_present(f, arg);
+	}
+	return -ENOTTY;
+}

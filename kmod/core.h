@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Pure logic of scratch, built twice: into scratch.ko and into the native unit
+ * tests, fuzzers and offline tools.  No kernel or libc include here: the
+ * environment comes from core_env.h.
+ */
+#ifndef SCRATCH_CORE_H
+#define SCRATCH_CORE_H
+
+#include "core_env.h"
+#include <uapi/scratch.h>
+
+/* ---- atom ids ---- */
+
+struct sc_idparts {
+	u32 seg;
+	u32 gen;
+	u32 slot;
+	u32 part;	/* 0: whole atom or array; i + 1: part i */
+};
+
+static inline struct scratch_id sc_id_encode(const struct sc_idparts *p)
+{
+	struct scratch_id id;
+
+	id.lo = (u64)p->seg | ((u64)p->gen << 32);
+	id.hi = (u64)p->slot | ((u64)p->part << 32);
+	return id;
+}
+
+static inline struct sc_idparts sc_id_decode(const struct scratch_id *id)
+{
+	struct sc_idparts p;
+
+	p.seg = (u32)id->lo;
+	p.gen = (u32)(id->lo >> 32);
+	p.slot = (u32)id->hi;
+	p.part = (u32)(id->hi >> 32);
+	return p;
+}
+
+/* The generation after @gen: never 0, so the zero id stays invalid. */
+static inline u32 sc_gen_next(u32 gen)
+{
+	return gen == U32_MAX ? 1 : gen + 1;
+}
+
+/* ---- geometry ---- */
+
+#define SC_PAGE			SCRATCH_DISK_PAGE
+#define SC_PAGE_SHIFT		12
+#define SC_RECS_PER_PAGE	(SC_PAGE / sizeof(struct scratch_disk_atom))
+#define SC_PARTS_PER_PAGE	(SC_PAGE / sizeof(struct scratch_disk_part))
+
+/*
+ * Layout of every segment of a space; derived from seg_shift alone, so that
+ * format, reload, fsck and the tests agree on it.
+ */
+struct sc_geom {
+	u32 seg_shift;
+	u32 seg_pages;		/* pages per segment */
+	u32 table_pages;	/* record pages after the header page */
+	u32 nr_slots;		/* atoms a segment can index */
+	u32 first_page;		/* first payload page */
+	u32 payload_pages;	/* pages atoms can use */
+};
+
+int sc_geom_init(struct sc_geom *g, u32 seg_shift);
+
+/* Segments of a region of @len bytes; 0 if it cannot hold two. */
+u64 sc_region_segs(const struct sc_geom *g, u64 len);
+
+/* ---- on-disk records ---- */
+
+struct sc_super_info {
+	u8 uuid[16];
+	u32 seg_shift;
+	u32 region_idx;
+	u32 nr_regions;
+	u32 table_pages;
+	u64 region_len;
+	u64 nr_segs;
+	u64 first_seg;
+	u64 space_segs;
+};
+
+void sc_super_encode(struct scratch_disk_super *d, const struct sc_super_info *s);
+/* 0, or -EMEDIUMTYPE (no scratch magic), -EUCLEAN (damaged or inconsistent). */
+int sc_super_decode(const struct scratch_disk_super *d, struct sc_super_info *s);
+
+struct sc_seg_info {
+	u8 uuid[16];
+	u64 seg;
+	u32 gen;
+	u32 state;
+	u64 seq;
+};
+
+void sc_seg_encode(struct scratch_disk_seg *d, const struct sc_seg_info *s);
+/* 0 or -EUCLEAN; checks magic, checksum, uuid, index and state. */
+int sc_seg_decode(const struct scratch_disk_seg *d, const u8 *uuid, u64 seg,
+		  struct sc_seg_info *s);
+
+struct sc_rec_info {
+	u32 gen;
+	u32 page;
+	u32 nr_parts;
+	u32 tenant;
+	u64 stored_len;
+	u64 length;
+	u64 xxh64;
+	u64 seq;
+	u16 type;
+	u16 atom_flags;
+};
+
+void sc_rec_encode(struct scratch_disk_atom *d, const struct sc_rec_info *r);
+/*
+ * 0 when @d is a valid record of the segment incarnation (gen, seq) whose
+ * payload lies in the geometry's payload area; -ENOENT for an empty slot or
+ * one from an older incarnation; -EUCLEAN when damaged.
+ */
+int sc_rec_decode(const struct scratch_disk_atom *d, const struct sc_geom *g,
+		  u32 gen, u64 seq, struct sc_rec_info *r);
+
+/* Pages an atom of @stored_len bytes occupies. */
+static inline u64 sc_pages(u64 stored_len)
+{
+	return (stored_len + SC_PAGE - 1) >> SC_PAGE_SHIFT;
+}
+
+/* Bytes of an array's part table, padded to a page. */
+static inline u64 sc_part_table_bytes(u32 nr_parts)
+{
+	return sc_pages((u64)nr_parts * sizeof(struct scratch_disk_part)) << SC_PAGE_SHIFT;
+}
+
+/*
+ * Check an array's part table: every part page-aligned, after the table, in
+ * order, without overlap, inside stored_len.  0 or -EINVAL.
+ */
+int sc_parts_check(const struct scratch_disk_part *parts, u32 nr_parts,
+		   u64 stored_len);
+
+#endif /* SCRATCH_CORE_H */

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Regions: claiming a block device (or a range of one) for a space, raw I/O
+ * through the device's page cache, flushes, and the superblocks.
+ */
+#include <linux/blkdev.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/pagemap.h>
+#include <linux/slab.h>
+#include "scratch.h"
+
+int scratch_region_open(struct sc_region *r, const char *path, u64 off, u64 len)
+{
+	struct file *f, *ro;
+	u64 size;
+	int ret;
+
+	/* O_EXCL on a block device claims it: mounted or attached gives EBUSY. */
+	f = filp_open(path, O_RDWR | O_EXCL | O_LARGEFILE, 0);
+	if (IS_ERR(f))
+		return PTR_ERR(f) == -EACCES ? -EROFS : PTR_ERR(f);
+	ret = -ENOTBLK;
+	if (!S_ISBLK(file_inode(f)->i_mode))
+		goto err_put;
+	r->bdev = I_BDEV(f->f_mapping->host);
+	ret = -EROFS;
+	if (bdev_read_only(r->bdev))
+		goto err_put;
+	size = bdev_nr_bytes(r->bdev);
+	ret = -EINVAL;
+	if (off >= size || bdev_logical_block_size(r->bdev) > SC_PAGE)
+		goto err_put;
+	if (!len)
+		len = size - off;
+	if (len > size - off)
+		goto err_put;
+	/* The same open path, read-only: the file user mappings point at. */
+	ro = dentry_open(&f->f_path, O_RDONLY | O_LARGEFILE, current_cred());
+	if (IS_ERR(ro)) {
+		ret = PTR_ERR(ro);
+		goto err_put;
+	}
+	r->file = f;
+	r->ro_file = ro;
+	r->dev_off = off;
+	r->len = len;
+	return 0;
+
+err_put:
+	fput(f);
+	return ret;
+}
+
+void scratch_region_close(struct sc_region *r)
+{
+	if (r->ro_file)
+		fput(r->ro_file);
+	if (r->file)
+		fput(r->file);
+	r->file = NULL;
+	r->ro_file = NULL;
+}
+
+int scratch_region_read(struct sc_region *r, u64 pos, void *buf, size_t len)
+{
+	loff_t p = pos;
+	ssize_t n = kernel_read(r->file, buf, len, &p);
+
+	if (n < 0)
+		return n;
+	return n == len ? 0 : -EIO;
+}
+
+int scratch_region_write(struct sc_region *r, u64 pos, const void *buf, size_t len)
+{
+	loff_t p = pos;
+	ssize_t n = kernel_write(r->file, buf, len, &p);
+
+	if (n < 0)
+		return n;
+	return n == len ? 0 : -EIO;
+}
+
+/* Everything written to the region so far reaches stable storage. */
+int scratch_region_flush(struct sc_region *r)
+{
+	int ret;
+
+	ret = filemap_write_and_wait_range(r->file->f_mapping, r->dev_off,
+					   r->dev_off + r->len - 1);
+	if (ret)
+		return ret;
+	return blkdev_issue_flush(r->bdev);
+}
+
+/* Read the superblock, falling back to the backup copy in page 1. */
+int scratch_region_read_super(struct sc_region *r, struct sc_super_info *si)
+{
+	struct scratch_disk_super *d;
+	int ret, i;
+
+	d = kmalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	for (i = 0; i < 2; i++) {
+		ret = scratch_region_read(r, r->dev_off + i * SC_PAGE, d, sizeof(*d));
+		if (!ret)
+			ret = sc_super_decode(d, si);
+		if (!ret)
+			break;
+		if (i == 0 && ret == -EMEDIUMTYPE) {
+			/* A missing primary with a valid backup is damage, not blank. */
+			if (!scratch_region_read(r, r->dev_off + SC_PAGE, d, sizeof(*d)) &&
+			    !sc_super_decode(d, si))
+				ret = 0;
+			break;
+		}
+	}
+	kfree(d);
+	return ret;
+}
+
+/* Both copies, durable before the call returns. */
+int scratch_region_write_super(struct sc_region *r, const struct sc_super_info *si)
+{
+	void *page;
+	int ret, i;
+
+	page = kzalloc(SC_PAGE, GFP_KERNEL);
+	if (!page)
+		return -ENOMEM;
+	sc_super_encode(page, si);
+	for (i = 0, ret = 0; i < 2 && !ret; i++)
+		ret = scratch_region_write(r, r->dev_off + i * SC_PAGE, page, SC_PAGE);
+	kfree(page);
+	return ret ? ret : scratch_region_flush(r);
+}

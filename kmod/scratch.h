@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Private declarations shared by the files of scratch.ko: the space, its
+ * regions and segments, per-fd state, and the functions each file exports to
+ * the others.
+ */
+#ifndef SCRATCH_PRIV_H
+#define SCRATCH_PRIV_H
+
+#include <linux/atomic.h>
+#include <linux/cdev.h>
+#include <linux/device.h>
+#include <linux/fs.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include "core.h"
+
+#define SC_MAX_SPACES		256
+
+/* Slot states of struct sc_atom.state (low nibble). */
+#define SC_A_EMPTY		0	/* never used, or aborted */
+#define SC_A_RESERVED		1	/* handed to a writer, not committed */
+#define SC_A_LIVE		2	/* committed: visible to readers */
+#define SC_A_STATE		0x0f
+/* Durability (high nibble): the record's way to the segment table. */
+#define SC_A_FLUSHING		0x10	/* payload flushed by a sync under way */
+#define SC_A_DURABLE		0x20	/* record written by a completed sync */
+
+/*
+ * The in-RAM index entry of one atom: 32 bytes.  Lives in its segment's
+ * atoms[] array, indexed by slot; slots are handed out in page order, so the
+ * array is sorted by page and offsets are found by binary search.
+ */
+struct sc_atom {
+	u32 page;		/* first payload page, from the segment start */
+	u32 stored_len;
+	u32 length;
+	u32 tenant;
+	u32 nr_parts;
+	u16 type;
+	u8 atom_flags;
+	u8 state;
+	u64 xxh64;
+};
+
+enum sc_seg_state {
+	SC_SEG_FREE,		/* on its region's free list, header says FREE */
+	SC_SEG_OPEN,		/* taking reservations; on the FIFO */
+	SC_SEG_SEALED,		/* full; on the FIFO, evictable when unpinned */
+	SC_SEG_DYING,		/* being evicted: invisible, off every list */
+};
+
+/*
+ * One segment.  Every field is protected by space->lock, except that atoms[]
+ * is replaced only under space->alloc_mutex as well (so holders of that
+ * mutex may read the pointer without the spinlock).
+ */
+struct sc_segment {
+	struct sc_space *space;	/* constant */
+	struct list_head node;	/* space->fifo (OPEN, SEALED) or region->free */
+	struct sc_atom *atoms;	/* cap entries; NULL when FREE */
+	u64 seq;		/* fill order: the FIFO key, persisted */
+	u32 idx;		/* space-wide index */
+	u32 gen;		/* generation, in every id of this segment */
+	u32 pins;		/* mappings, reads in flight, reservations */
+	u32 next_page;		/* allocation cursor (OPEN) */
+	u32 cap;		/* entries in atoms[] */
+	u32 nr_used;		/* slots handed out */
+	u32 nr_live;		/* committed atoms */
+	u32 dirty_lo;		/* slots whose records a sync must write */
+	u32 dirty_hi;		/* dirty_lo > dirty_hi: none */
+	u32 sync_lo;		/* the range a sync under way writes */
+	u32 sync_hi;		/* (sync_mutex and lock) */
+	u32 live_pages;		/* pages of committed atoms */
+	u8 state;		/* enum sc_seg_state */
+	u8 region;
+	bool shrink;		/* sealed with cap > nr_used: refill shrinks */
+};
+
+struct sc_region {
+	struct file *file;	/* O_RDWR|O_EXCL: the claim, I/O, page cache */
+	struct file *ro_file;	/* O_RDONLY: the vm_file of user mappings */
+	struct block_device *bdev;
+	char *path;
+	u64 dev_off;		/* byte offset of the region in its device */
+	u64 len;		/* bytes of the device the region covers */
+	u64 first_seg;		/* space-wide index of its first segment */
+	u64 nr_segs;
+	/* Under space->lock: */
+	struct list_head free;	/* FREE segments, ready for reuse */
+	u32 nr_free;
+	struct sc_segment *open; /* where reservations go; may be NULL */
+};
+
+struct sc_space {
+	struct device dev;	/* /sys/class/scratch/scratchN; owns the memory */
+	struct cdev cdev;	/* /dev/scratchN */
+	int id;
+	struct sc_geom geom;
+	u8 uuid[16];
+	u32 nr_regions;
+	struct sc_region *regions;
+	u64 nr_segs;
+	struct sc_segment *segs;
+
+	/*
+	 * lock protects the segments (see struct sc_segment), the regions'
+	 * free lists and open segments, the FIFO and the counters below it.
+	 * It is a spinlock held for short, non-sleeping sections only.
+	 */
+	spinlock_t lock;
+	struct list_head fifo;	/* OPEN and SEALED segments, oldest first */
+	u64 next_seq;
+	u32 rr;			/* round-robin cursor over regions */
+	u32 nr_free;
+	u32 free_target;	/* refill keeps this many segments free */
+	u64 nr_atoms;
+	u64 used_pages;
+	u32 nr_open;		/* open fds of /dev/scratchN */
+	u32 nr_maps;		/* live mappings (VMAs) */
+	bool dead;		/* detached: no new opens */
+
+	/* Serialises segment open and eviction (they sleep on I/O). */
+	struct mutex alloc_mutex;
+	/* Serialises syncs. */
+	struct mutex sync_mutex;
+	struct work_struct refill_work;
+	wait_queue_head_t unpin_wait;	/* woken when a segment's pins drop to 0 */
+
+	atomic64_t bytes_written;
+	atomic64_t bytes_read;
+	atomic64_t evictions;
+	u64 reload_us;
+};
+
+/* Per open file of /dev/scratchN. */
+struct sc_file {
+	struct sc_space *space;
+	spinlock_t lock;	/* protects resv and the reservations' counters */
+	struct list_head resv;
+	u32 tenant;
+	bool bound;		/* tenant fixed: the fd has been used */
+};
+
+/* An open reservation, owned by one struct sc_file. */
+struct sc_resv {
+	struct list_head node;
+	struct sc_segment *seg;
+	u64 off;		/* space offset of the first byte */
+	u64 stored_len;
+	u32 slot;
+	u32 nr_parts;
+	u32 inflight;		/* writes under way (sc_file.lock) */
+	unsigned long *written;	/* one bit per page, set once written */
+};
+
+/* The fd has been used: its tenant can no longer change. */
+static inline void scratch_file_bind(struct sc_file *f)
+{
+	if (!READ_ONCE(f->bound))
+		WRITE_ONCE(f->bound, true);
+}
+
+static inline struct sc_space *dev_to_space(struct device *dev)
+{
+	return container_of(dev, struct sc_space, dev);
+}
+
+static inline u32 sc_seg_of(const struct sc_space *s, u64 off)
+{
+	return (u32)(off >> s->geom.seg_shift);
+}
+
+static inline struct sc_region *sc_seg_region(struct sc_space *s,
+					      const struct sc_segment *seg)
+{
+	return &s->regions[seg->region];
+}
+
+/* Byte offset in the region's device of a segment's first byte. */
+static inline u64 sc_seg_dev_pos(struct sc_space *s, const struct sc_segment *seg)
+{
+	const struct sc_region *r = &s->regions[seg->region];
+
+	return r->dev_off + SCRATCH_DISK_DATA_OFF +
+	       ((u64)(seg->idx - r->first_seg) << s->geom.seg_shift);
+}
+
+static inline u64 sc_space_off(const struct sc_space *s, u32 seg, u32 page)
+{
+	return ((u64)seg << s->geom.seg_shift) + ((u64)page << SC_PAGE_SHIFT);
+}
+
+/* main.c */
+extern struct class scratch_class;
+extern dev_t scratch_devt;
+
+/* control.c */
+int scratch_control_init(void);
+void scratch_control_exit(void);
+
+/* space.c */
+int scratch_space_attach(struct scratch_region_spec *specs, char **paths,
+			 u32 nr, u32 flags, u32 seg_shift, int *id);
+int scratch_space_detach(int id);
+int scratch_space_list(u32 *ids, u32 cap, u32 *count);
+extern const struct file_operations scratch_space_fops;
+void scratch_space_info(struct sc_space *s, struct scratch_info *info);
+int scratch_get_features(void __user *arg);
+
+/* region.c */
+int scratch_region_open(struct sc_region *r, const char *path, u64 off, u64 len);
+void scratch_region_close(struct sc_region *r);
+int scratch_region_read(struct sc_region *r, u64 pos, void *buf, size_t len);
+int scratch_region_write(struct sc_region *r, u64 pos, const void *buf, size_t len);
+int scratch_region_flush(struct sc_region *r);
+int scratch_region_read_super(struct sc_region *r, struct sc_super_info *si);
+int scratch_region_write_super(struct sc_region *r, const struct sc_super_info *si);
+
+/* segment.c */
+int scratch_segs_init(struct sc_space *s);
+void scratch_segs_free(struct sc_space *s);
+int scratch_segs_reload(struct sc_space *s);
+struct sc_segment *scratch_seg_get_open(struct sc_space *s, u32 pages, u32 *region);
+int scratch_seg_open_next(struct sc_space *s, u32 region);
+void scratch_seg_unpin(struct sc_space *s, struct sc_segment *seg);
+int scratch_evict_one(struct sc_space *s);
+void scratch_refill_work(struct work_struct *work);
+void scratch_seg_seal_locked(struct sc_space *s, struct sc_segment *seg);
+u32 scratch_pinned_segments(struct sc_space *s);
+
+/* atom.c */
+long scratch_atom_ioctl(struct sc_file *f, unsigned int cmd, void __user *arg);
+struct sc_segment *scratch_atom_pin(struct sc_space *s, u32 tenant, u64 off,
+				    u64 *avail);
+void scratch_resv_release_all(struct sc_file *f);
+int scratch_space_sync(struct sc_space *s);
+
+/* io.c */
+ssize_t scratch_read_iter(struct kiocb *iocb, struct iov_iter *to);
+ssize_t scratch_write_iter(struct kiocb *iocb, struct iov_iter *from);
+
+/* mmap.c */
+int scratch_mmap(struct file *file, struct vm_area_struct *vma);
+
+/* sysfs.c */
+extern const struct attribute_group *scratch_space_groups[];
+
+#endif /* SCRATCH_PRIV_H */

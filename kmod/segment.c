@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Segments: the unit of allocation and eviction.  Opening a free segment for
+ * writes, sealing a full one, evicting the oldest unpinned one (FIFO), the
+ * background refill of the free pool, and rebuilding all of it on reload.
+ *
+ * Life of a segment: FREE -> OPEN -> SEALED -> DYING -> FREE.  Its generation
+ * advances when it becomes DYING, which makes every id handed out for it stale
+ * at once; its header on disk says FREE with the new generation before the
+ * segment is reused, so a crash cannot bring evicted atoms back.
+ */
+#include <linux/blkdev.h>
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/vmalloc.h>
+#include "scratch.h"
+
+static int sc_seg_write_header(struct sc_space *s, struct sc_segment *seg,
+			       u32 state, u32 gen, u64 seq)
+{
+	struct sc_seg_info si = { .seg = seg->idx, .gen = gen, .state = state, .seq = seq };
+	void *page;
+	int ret;
+
+	page = kzalloc(SC_PAGE, GFP_KERNEL);
+	if (!page)
+		return -ENOMEM;
+	memcpy(si.uuid, s->uuid, sizeof(si.uuid));
+	sc_seg_encode(page, &si);
+	ret = scratch_region_write(sc_seg_region(s, seg), sc_seg_dev_pos(s, seg),
+				   page, SC_PAGE);
+	kfree(page);
+	return ret;
+}
+
+static void sc_seg_make_free_locked(struct sc_space *s, struct sc_segment *seg)
+{
+	struct sc_region *r = sc_seg_region(s, seg);
+
+	seg->state = SC_SEG_FREE;
+	seg->seq = 0;
+	list_add_tail(&seg->node, &r->free);
+	r->nr_free++;
+	s->nr_free++;
+}
+
+int scratch_segs_init(struct sc_space *s)
+{
+	u32 i, j;
+
+	s->segs = kvcalloc(s->nr_segs, sizeof(*s->segs), GFP_KERNEL);
+	if (!s->segs)
+		return -ENOMEM;
+	for (i = 0; i < s->nr_regions; i++) {
+		struct sc_region *r = &s->regions[i];
+
+		INIT_LIST_HEAD(&r->free);
+		for (j = 0; j < r->nr_segs; j++) {
+			struct sc_segment *seg = &s->segs[r->first_seg + j];
+
+			seg->space = s;
+			seg->idx = r->first_seg + j;
+			seg->region = i;
+			seg->gen = 1;
+			seg->dirty_lo = 1;
+			seg->sync_lo = 1;
+			sc_seg_make_free_locked(s, seg);
+		}
+	}
+	s->free_target = clamp_t(u32, s->nr_segs / 16, 1, 8);
+	s->next_seq = 1;
+	return 0;
+}
+
+void scratch_segs_free(struct sc_space *s)
+{
+	u64 i;
+
+	if (!s->segs)
+		return;
+	for (i = 0; i < s->nr_segs; i++)
+		kvfree(s->segs[i].atoms);
+	kvfree(s->segs);
+	s->segs = NULL;
+}
+
+/* Caller holds s->lock.  The segment takes no more reservations. */
+void scratch_seg_seal_locked(struct sc_space *s, struct sc_segment *seg)
+{
+	struct sc_region *r = sc_seg_region(s, seg);
+
+	seg->state = SC_SEG_SEALED;
+	if (r->open == seg)
+		r->open = NULL;
+	seg->shrink = seg->cap > seg->nr_used;
+}
+
+/*
+ * Open a free segment of some region for writes, evicting the oldest segment
+ * if none is free.  Returns 0 when the caller should retry its reservation,
+ * -ENOSPC when everything is pinned.
+ */
+int scratch_seg_open_next(struct sc_space *s, u32 hint)
+{
+	struct sc_segment *seg = NULL;
+	struct sc_atom *atoms;
+	struct sc_region *r;
+	u32 i, gen;
+	u64 seq;
+	int ret;
+
+	mutex_lock(&s->alloc_mutex);
+	for (;;) {
+		spin_lock(&s->lock);
+		for (i = 0; i < s->nr_regions; i++) {
+			r = &s->regions[(hint + i) % s->nr_regions];
+			if (r->open) {
+				/* Someone opened one meanwhile: retry there. */
+				spin_unlock(&s->lock);
+				ret = 0;
+				goto out;
+			}
+			if (r->nr_free) {
+				seg = list_first_entry(&r->free, struct sc_segment, node);
+				list_del_init(&seg->node);
+				r->nr_free--;
+				s->nr_free--;
+				seg->state = SC_SEG_DYING;	/* in hand: invisible */
+				break;
+			}
+		}
+		spin_unlock(&s->lock);
+		if (seg)
+			break;
+		ret = scratch_evict_one(s);
+		if (ret)
+			goto out;
+	}
+
+	r = sc_seg_region(s, seg);
+	atoms = kvcalloc(s->geom.nr_slots, sizeof(*atoms), GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!atoms)
+		goto err_free;
+	spin_lock(&s->lock);
+	seq = s->next_seq++;
+	gen = seg->gen;
+	spin_unlock(&s->lock);
+	/* In the page cache now; a sync makes it durable before any record. */
+	ret = sc_seg_write_header(s, seg, SCRATCH_SEG_OPEN, gen, seq);
+	if (ret)
+		goto err_atoms;
+
+	spin_lock(&s->lock);
+	seg->atoms = atoms;
+	seg->cap = s->geom.nr_slots;
+	seg->seq = seq;
+	seg->next_page = s->geom.first_page;
+	seg->nr_used = 0;
+	seg->nr_live = 0;
+	seg->live_pages = 0;
+	seg->dirty_lo = 1;
+	seg->dirty_hi = 0;
+	seg->shrink = false;
+	seg->state = SC_SEG_OPEN;
+	list_add_tail(&seg->node, &s->fifo);
+	r->open = seg;
+	if (s->nr_free < s->free_target)
+		queue_work(system_unbound_wq, &s->refill_work);
+	spin_unlock(&s->lock);
+	ret = 0;
+	goto out;
+
+err_atoms:
+	kvfree(atoms);
+err_free:
+	spin_lock(&s->lock);
+	sc_seg_make_free_locked(s, seg);
+	spin_unlock(&s->lock);
+out:
+	mutex_unlock(&s->alloc_mutex);
+	return ret;
+}
+
+void scratch_seg_unpin(struct sc_space *s, struct sc_segment *seg)
+{
+	spin_lock(&s->lock);
+	WARN_ON_ONCE(!seg->pins);
+	seg->pins--;
+	spin_unlock(&s->lock);
+}
+
+u32 scratch_pinned_segments(struct sc_space *s)
+{
+	u32 n = 0;
+	u64 i;
+
+	spin_lock(&s->lock);
+	for (i = 0; i < s->nr_segs; i++)
+		n += s->segs[i].pins != 0;
+	spin_unlock(&s->lock);
+	return n;
+}
+
+/*
+ * Evict the oldest sealed, unpinned segment.  Caller holds alloc_mutex.
+ * Returns 0, or -ENOSPC when every candidate is pinned or still open.
+ */
+int scratch_evict_one(struct sc_space *s)
+{
+	struct address_space *mapping;
+	struct sc_segment *seg, *victim = NULL;
+	struct sc_atom *atoms;
+	u64 start;
+	u32 gen;
+	int ret;
+
+	lockdep_assert_held(&s->alloc_mutex);
+	spin_lock(&s->lock);
+	list_for_each_entry(seg, &s->fifo, node) {
+		if (seg->state == SC_SEG_SEALED && !seg->pins) {
+			victim = seg;
+			break;
+		}
+	}
+	if (!victim) {
+		spin_unlock(&s->lock);
+		return -ENOSPC;
+	}
+	seg = victim;
+	/* From here on no lookup finds it and no id of it is valid. */
+	list_del_init(&seg->node);
+	seg->state = SC_SEG_DYING;
+	seg->gen = sc_gen_next(seg->gen);
+	gen = seg->gen;
+	s->nr_atoms -= seg->nr_live;
+	s->used_pages -= seg->live_pages;
+	atoms = seg->atoms;
+	seg->atoms = NULL;
+	seg->cap = 0;
+	seg->nr_used = 0;
+	seg->nr_live = 0;
+	seg->live_pages = 0;
+	seg->dirty_lo = 1;
+	seg->dirty_hi = 0;
+	seg->shrink = false;
+	spin_unlock(&s->lock);
+	kvfree(atoms);
+
+	/* Give the RAM back now: dirty or clean, these pages are garbage. */
+	mapping = sc_seg_region(s, seg)->file->f_mapping;
+	start = sc_seg_dev_pos(s, seg);
+	filemap_invalidate_lock(mapping);
+	truncate_inode_pages_range(mapping, start, start + (1ULL << s->geom.seg_shift) - 1);
+	filemap_invalidate_unlock(mapping);
+
+	/* The new generation is on disk before the space is written again. */
+	ret = sc_seg_write_header(s, seg, SCRATCH_SEG_FREE, gen, 0);
+	if (!ret)
+		ret = filemap_write_and_wait_range(mapping, start, start + SC_PAGE - 1);
+	if (!ret)
+		ret = blkdev_issue_flush(sc_seg_region(s, seg)->bdev);
+	if (ret)
+		pr_warn_ratelimited("scratch%d: segment %u: free header not written: %d\n",
+				    s->id, seg->idx, ret);
+
+	spin_lock(&s->lock);
+	sc_seg_make_free_locked(s, seg);
+	spin_unlock(&s->lock);
+	atomic64_inc(&s->evictions);
+	return 0;
+}
+
+/* Trim the index of sealed segments to the slots they used. */
+static void sc_shrink_sealed(struct sc_space *s)
+{
+	struct sc_segment *seg, *found;
+	struct sc_atom *atoms, *old;
+	u32 n;
+
+	for (;;) {
+		found = NULL;
+		spin_lock(&s->lock);
+		list_for_each_entry(seg, &s->fifo, node) {
+			if (seg->shrink) {
+				found = seg;
+				seg->shrink = false;
+				n = seg->nr_used;
+				break;
+			}
+		}
+		spin_unlock(&s->lock);
+		if (!found)
+			return;
+		atoms = kvmalloc_array(max(n, 1U), sizeof(*atoms), GFP_KERNEL);
+		if (!atoms)
+			return;
+		spin_lock(&s->lock);
+		old = NULL;
+		if (found->state == SC_SEG_SEALED && found->nr_used == n && found->atoms) {
+			memcpy(atoms, found->atoms, n * sizeof(*atoms));
+			old = found->atoms;
+			found->atoms = atoms;
+			found->cap = n;
+			atoms = NULL;
+		}
+		spin_unlock(&s->lock);
+		kvfree(atoms);
+		kvfree(old);
+	}
+}
+
+void scratch_refill_work(struct work_struct *work)
+{
+	struct sc_space *s = container_of(work, struct sc_space, refill_work);
+	bool low;
+
+	for (;;) {
+		spin_lock(&s->lock);
+		low = s->nr_free < s->free_target && !s->dead;
+		spin_unlock(&s->lock);
+		if (!low)
+			break;
+		mutex_lock(&s->alloc_mutex);
+		if (scratch_evict_one(s)) {
+			mutex_unlock(&s->alloc_mutex);
+			break;
+		}
+		mutex_unlock(&s->alloc_mutex);
+	}
+	mutex_lock(&s->alloc_mutex);
+	sc_shrink_sealed(s);
+	mutex_unlock(&s->alloc_mutex);
+}
+
+/* ---- reload ---- */
+
+static int sc_cmp_seq(const void *a, const void *b)
+{
+	const struct sc_segment *x = *(struct sc_segment * const *)a;
+	const struct sc_segment *y = *(struct sc_segment * const *)b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * Rebuild one OPEN segment's index from its table.  Damaged records, and
+ * records overlapping an earlier one, are dropped: their atoms are missing.
+ */
+static int sc_reload_table(struct sc_space *s, struct sc_segment *seg, void *table)
+{
+	const struct scratch_disk_atom *recs = table;
+	struct sc_rec_info ri;
+	struct sc_atom *atoms;
+	u32 i, top = 0, next = s->geom.first_page;
+	int ret;
+
+	ret = scratch_region_read(sc_seg_region(s, seg), sc_seg_dev_pos(s, seg) + SC_PAGE,
+				  table, (size_t)s->geom.table_pages * SC_PAGE);
+	if (ret)
+		return ret;
+	for (i = 0; i < s->geom.nr_slots; i++)
+		if (!sc_rec_decode(&recs[i], &s->geom, seg->gen, seg->seq, &ri))
+			top = i + 1;
+	atoms = kvcalloc(max(top, 1U), sizeof(*atoms), GFP_KERNEL);
+	if (!atoms)
+		return -ENOMEM;
+	for (i = 0; i < top; i++) {
+		struct sc_atom *a = &atoms[i];
+
+		/* Empty slots keep the page order that lookups rely on. */
+		a->page = next;
+		if (sc_rec_decode(&recs[i], &s->geom, seg->gen, seg->seq, &ri) ||
+		    ri.page < next)
+			continue;
+		a->page = ri.page;
+		a->stored_len = ri.stored_len;
+		a->length = ri.length;
+		a->tenant = ri.tenant;
+		a->nr_parts = ri.nr_parts;
+		a->type = ri.type;
+		a->atom_flags = ri.atom_flags;
+		a->xxh64 = ri.xxh64;
+		a->state = SC_A_LIVE | SC_A_DURABLE;
+		next = ri.page + sc_pages(ri.stored_len);
+		seg->nr_live++;
+		seg->live_pages += sc_pages(ri.stored_len);
+	}
+	seg->atoms = atoms;
+	seg->cap = top;
+	seg->nr_used = top;
+	seg->next_page = next;
+	return 0;
+}
+
+/*
+ * Rebuild the space from the segment headers and tables: O(segments + table
+ * pages), never a scan of payload.
+ */
+int scratch_segs_reload(struct sc_space *s)
+{
+	struct sc_segment **open, *seg;
+	struct scratch_disk_seg *hdr;
+	struct sc_seg_info si;
+	u64 i, nr_open = 0;
+	u32 max_gen = 1;
+	ktime_t t0 = ktime_get();
+	void *table;
+	int ret = -ENOMEM;
+
+	hdr = kmalloc(sizeof(*hdr), GFP_KERNEL);
+	table = kvmalloc((size_t)s->geom.table_pages * SC_PAGE, GFP_KERNEL);
+	open = kvmalloc_array(s->nr_segs, sizeof(*open), GFP_KERNEL);
+	if (!hdr || !table || !open)
+		goto out;
+
+	for (i = 0; i < s->nr_segs; i++) {
+		seg = &s->segs[i];
+		ret = scratch_region_read(sc_seg_region(s, seg), sc_seg_dev_pos(s, seg),
+					  hdr, sizeof(*hdr));
+		if (ret)
+			goto out;
+		if (sc_seg_decode(hdr, s->uuid, seg->idx, &si)) {
+			seg->gen = 0;	/* never written, or damaged: fixed below */
+			continue;
+		}
+		seg->gen = si.gen;
+		max_gen = max(max_gen, si.gen);
+		if (si.state != SCRATCH_SEG_OPEN)
+			continue;
+		seg->seq = si.seq;
+		ret = sc_reload_table(s, seg, table);
+		if (ret)
+			goto out;
+		open[nr_open++] = seg;
+	}
+
+	spin_lock(&s->lock);
+	for (i = 0; i < s->nr_segs; i++) {
+		seg = &s->segs[i];
+		/* Unknown history: a generation no id handed out can carry. */
+		if (!seg->gen)
+			seg->gen = sc_gen_next(max_gen);
+	}
+	spin_unlock(&s->lock);
+
+	sort(open, nr_open, sizeof(*open), sc_cmp_seq, NULL);
+	spin_lock(&s->lock);
+	for (i = 0; i < nr_open; i++) {
+		seg = open[i];
+		list_del_init(&seg->node);
+		sc_seg_region(s, seg)->nr_free--;
+		s->nr_free--;
+		seg->state = SC_SEG_SEALED;
+		list_add_tail(&seg->node, &s->fifo);
+		s->nr_atoms += seg->nr_live;
+		s->used_pages += seg->live_pages;
+		s->next_seq = max(s->next_seq, seg->seq + 1);
+	}
+	if (s->nr_free < s->free_target)
+		queue_work(system_unbound_wq, &s->refill_work);
+	spin_unlock(&s->lock);
+	ret = 0;
+out:
+	s->reload_us = ktime_us_delta(ktime_get(), t0);
+	kvfree(open);
+	kvfree(table);
+	kfree(hdr);
+	return ret;
+}

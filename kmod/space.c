@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Spaces: attach (format or reload a set of regions) and detach, and the
+ * character device /dev/scratchN with its open, release, ioctl and fsync.
+ *
+ * Lifetime: a space's memory belongs to its struct device; the cdev holds a
+ * reference to it, so an open racing with detach finds valid memory and
+ * s->dead.  Detach is refused while any fd or mapping exists.
+ */
+#include <linux/fs.h>
+#include <linux/idr.h>
+#include <linux/module.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include "scratch.h"
+
+/* Protects spaces[] and every attach and detach. */
+static DEFINE_MUTEX(sc_spaces_mutex);
+static struct sc_space *spaces[SC_MAX_SPACES];
+
+static void sc_space_release(struct device *dev)
+{
+	struct sc_space *s = dev_to_space(dev);
+
+	scratch_segs_free(s);
+	kfree(s->regions);
+	kfree(s);
+}
+
+static void sc_regions_close(struct sc_space *s)
+{
+	u32 i;
+
+	for (i = 0; i < s->nr_regions; i++)
+		scratch_region_close(&s->regions[i]);
+}
+
+static int sc_format(struct sc_space *s, u32 seg_shift)
+{
+	struct sc_super_info si = { 0 };
+	u64 first = 0;
+	u32 i;
+	int ret;
+
+	ret = sc_geom_init(&s->geom, seg_shift);
+	if (ret)
+		return ret;
+	for (i = 0; i < s->nr_regions; i++) {
+		struct sc_region *r = &s->regions[i];
+
+		r->nr_segs = sc_region_segs(&s->geom, r->len);
+		if (!r->nr_segs)
+			return -E2BIG;
+		r->first_seg = first;
+		first += r->nr_segs;
+	}
+	if (first > U32_MAX)
+		return -E2BIG;
+	s->nr_segs = first;
+	generate_random_uuid(s->uuid);
+	memcpy(si.uuid, s->uuid, sizeof(si.uuid));
+	si.seg_shift = seg_shift;
+	si.nr_regions = s->nr_regions;
+	si.table_pages = s->geom.table_pages;
+	si.space_segs = s->nr_segs;
+	for (i = 0; i < s->nr_regions; i++) {
+		struct sc_region *r = &s->regions[i];
+
+		si.region_idx = i;
+		si.region_len = r->len;
+		si.nr_segs = r->nr_segs;
+		si.first_seg = r->first_seg;
+		ret = scratch_region_write_super(r, &si);
+		if (ret)
+			return ret;
+	}
+	return scratch_segs_init(s);
+}
+
+/* The regions must be exactly the space's, in its order. */
+static int sc_load(struct sc_space *s)
+{
+	struct sc_super_info si, first;
+	u32 i;
+	int ret;
+
+	for (i = 0; i < s->nr_regions; i++) {
+		struct sc_region *r = &s->regions[i];
+
+		ret = scratch_region_read_super(r, &si);
+		if (ret)
+			return ret;
+		if (i == 0)
+			first = si;
+		if (memcmp(si.uuid, first.uuid, sizeof(si.uuid)) ||
+		    si.nr_regions != s->nr_regions || si.region_idx != i ||
+		    si.seg_shift != first.seg_shift || si.space_segs != first.space_segs ||
+		    si.region_len > r->len)
+			return -EUCLEAN;
+		r->len = si.region_len;
+		r->nr_segs = si.nr_segs;
+		r->first_seg = si.first_seg;
+		if (i == 0 ? si.first_seg : si.first_seg != s->nr_segs)
+			return -EUCLEAN;
+		s->nr_segs += si.nr_segs;
+	}
+	if (s->nr_segs != first.space_segs)
+		return -EUCLEAN;
+	memcpy(s->uuid, first.uuid, sizeof(s->uuid));
+	ret = sc_geom_init(&s->geom, first.seg_shift);
+	if (!ret)
+		ret = scratch_segs_init(s);
+	if (!ret)
+		ret = scratch_segs_reload(s);
+	return ret;
+}
+
+static int sc_space_register(struct sc_space *s)
+{
+	int id, ret;
+
+	for (id = 0; id < SC_MAX_SPACES && spaces[id]; id++)
+		;
+	if (id == SC_MAX_SPACES)
+		return -ENOSPC;
+	s->id = id;
+	device_initialize(&s->dev);
+	s->dev.class = &scratch_class;
+	s->dev.devt = MKDEV(MAJOR(scratch_devt), id);
+	s->dev.release = sc_space_release;
+	ret = dev_set_name(&s->dev, "scratch%d", id);
+	if (ret)
+		goto err_put;
+	cdev_init(&s->cdev, &scratch_space_fops);
+	s->cdev.owner = THIS_MODULE;
+	ret = cdev_device_add(&s->cdev, &s->dev);
+	if (ret)
+		goto err_put;
+	spaces[id] = s;
+	return 0;
+err_put:
+	/* The release callback frees the space: the caller must not. */
+	put_device(&s->dev);
+	return ret;
+}
+
+int scratch_space_attach(struct scratch_region_spec *specs, char **paths,
+			 u32 nr, u32 flags, u32 seg_shift, int *id)
+{
+	struct sc_space *s;
+	u32 i;
+	int ret;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	s->regions = kcalloc(nr, sizeof(*s->regions), GFP_KERNEL);
+	if (!s->regions) {
+		kfree(s);
+		return -ENOMEM;
+	}
+	s->nr_regions = nr;
+	spin_lock_init(&s->lock);
+	INIT_LIST_HEAD(&s->fifo);
+	mutex_init(&s->alloc_mutex);
+	mutex_init(&s->sync_mutex);
+	INIT_WORK(&s->refill_work, scratch_refill_work);
+	atomic64_set(&s->bytes_written, 0);
+	atomic64_set(&s->bytes_read, 0);
+	atomic64_set(&s->evictions, 0);
+
+	mutex_lock(&sc_spaces_mutex);
+	for (i = 0; i < nr; i++) {
+		ret = scratch_region_open(&s->regions[i], paths[i], specs[i].offset,
+					  specs[i].length);
+		if (ret)
+			goto err_regions;
+	}
+	ret = flags & SCRATCH_ATTACH_FORMAT ? sc_format(s, seg_shift) : sc_load(s);
+	if (ret)
+		goto err_work;
+	ret = sc_space_register(s);
+	if (ret) {
+		/* Freed by its release; only the files and the work are ours. */
+		s->dead = true;
+		cancel_work_sync(&s->refill_work);
+		sc_regions_close(s);
+		mutex_unlock(&sc_spaces_mutex);
+		return ret;
+	}
+	/* An attached space keeps the module loaded. */
+	__module_get(THIS_MODULE);
+	*id = s->id;
+	mutex_unlock(&sc_spaces_mutex);
+	pr_info("scratch%d: attached %u region(s), %llu segments of %u MiB\n", s->id, nr,
+		s->nr_segs, 1U << (s->geom.seg_shift - 20));
+	return 0;
+
+err_work:
+	spin_lock(&s->lock);
+	s->dead = true;
+	spin_unlock(&s->lock);
+	cancel_work_sync(&s->refill_work);
+err_regions:
+	sc_regions_close(s);
+	mutex_unlock(&sc_spaces_mutex);
+	scratch_segs_free(s);
+	kfree(s->regions);
+	kfree(s);
+	return ret;
+}
+
+int scratch_space_detach(int id)
+{
+	struct sc_space *s;
+	int ret;
+
+	if (id < 0 || id >= SC_MAX_SPACES)
+		return -ENODEV;
+	mutex_lock(&sc_spaces_mutex);
+	s = spaces[id];
+	ret = -ENODEV;
+	if (!s)
+		goto out;
+	spin_lock(&s->lock);
+	ret = -EBUSY;
+	if (s->nr_open || s->nr_maps) {
+		spin_unlock(&s->lock);
+		goto out;
+	}
+	s->dead = true;
+	spin_unlock(&s->lock);
+
+	ret = scratch_space_sync(s);
+	if (ret)
+		pr_warn("scratch%d: sync at detach failed: %d\n", id, ret);
+	cancel_work_sync(&s->refill_work);
+	cdev_device_del(&s->cdev, &s->dev);
+	spaces[id] = NULL;
+	sc_regions_close(s);
+	pr_info("scratch%d: detached\n", id);
+	put_device(&s->dev);
+	module_put(THIS_MODULE);
+	ret = 0;
+out:
+	mutex_unlock(&sc_spaces_mutex);
+	return ret;
+}
+
+int scratch_space_list(u32 *ids, u32 cap, u32 *count)
+{
+	u32 n = 0;
+	int i;
+
+	mutex_lock(&sc_spaces_mutex);
+	for (i = 0; i < SC_MAX_SPACES; i++) {
+		if (!spaces[i])
+			continue;
+		if (n < cap)
+			ids[n] = i;
+		n++;
+	}
+	mutex_unlock(&sc_spaces_mutex);
+	*count = n;
+	return 0;
+}
+
+/* ---- /dev/scratchN ---- */
+
+static int sc_open(struct inode *inode, struct file *file)
+{
+	struct sc_space *s = container_of(inode->i_cdev, struct sc_space, cdev);
+	struct sc_file *f;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	spin_lock_init(&f->lock);
+	INIT_LIST_HEAD(&f->resv);
+	f->space = s;
+	spin_lock(&s->lock);
+	if (s->dead) {
+		spin_unlock(&s->lock);
+		kfree(f);
+		return -ENXIO;
+	}
+	s->nr_open++;
+	spin_unlock(&s->lock);
+	file->private_data = f;
+	/* Cached reads complete inline under io_uring; O_DIRECT is forwarded. */
+	file->f_mode |= FMODE_NOWAIT | FMODE_CAN_ODIRECT;
+	return 0;
+}
+
+static int sc_release(struct inode *inode, struct file *file)
+{
+	struct sc_file *f = file->private_data;
+	struct sc_space *s = f->space;
+
+	scratch_resv_release_all(f);
+	spin_lock(&s->lock);
+	s->nr_open--;
+	spin_unlock(&s->lock);
+	kfree(f);
+	return 0;
+}
+
+void scratch_space_info(struct sc_space *s, struct scratch_info *info)
+{
+	u64 ram = 0, i;
+
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	info->space_id = s->id;
+	info->nr_regions = s->nr_regions;
+	info->seg_shift = s->geom.seg_shift;
+	info->capacity = s->nr_segs * s->geom.payload_pages * SC_PAGE;
+	info->nr_segments = s->nr_segs;
+	info->pinned_segments = scratch_pinned_segments(s);
+	spin_lock(&s->lock);
+	info->free_segments = s->nr_free;
+	info->used_bytes = s->used_pages * SC_PAGE;
+	info->atoms = s->nr_atoms;
+	for (i = 0; i < s->nr_segs; i++)
+		ram += (u64)s->segs[i].cap * sizeof(struct sc_atom);
+	spin_unlock(&s->lock);
+	info->atom_ram_bytes = ram;
+	info->evictions = atomic64_read(&s->evictions);
+	info->bytes_written = atomic64_read(&s->bytes_written);
+	info->bytes_read = atomic64_read(&s->bytes_read);
+	info->reload_us = s->reload_us;
+}
+
+int scratch_get_features(void __user *arg)
+{
+	struct scratch_features ft;
+	u32 usize;
+
+	if (get_user(usize, (u32 __user *)arg))
+		return -EFAULT;
+	if (usize < sizeof(ft))
+		return -EINVAL;
+	memset(&ft, 0, sizeof(ft));
+	ft.size = sizeof(ft);
+	ft.abi_version = SCRATCH_ABI_VERSION;
+	ft.features = SCRATCH_F_ALL;
+	ft.page_size = SC_PAGE;
+	ft.max_parts = SCRATCH_MAX_PARTS;
+	return copy_to_user(arg, &ft, sizeof(ft)) ? -EFAULT : 0;
+}
+
+static long sc_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
+{
+	struct sc_file *f = file->private_data;
+	void __user *arg = (void __user *)uarg;
+	struct scratch_info info;
+	u32 usize;
+
+	switch (cmd) {
+	case SCRATCH_IOC_GET_FEATURES:
+		return scratch_get_features(arg);
+	case SCRATCH_IOC_SYNC:
+		return scratch_space_sync(f->space);
+	case SCRATCH_IOC_INFO:
+		if (get_user(usize, (u32 __user *)arg))
+			return -EFAULT;
+		if (usize < sizeof(info))
+			return -EINVAL;
+		scratch_space_info(f->space, &info);
+		return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
+	}
+	return scratch_atom_ioctl(f, cmd, arg);
+}
+
+static int sc_fsync(struct file *file, loff_t start, loff_t end, int datasync)
+{
+	struct sc_file *f = file->private_data;
+
+	return scratch_space_sync(f->space);
+}
+
+const struct file_operations scratch_space_fops = {
+	.owner = THIS_MODULE,
+	.open = sc_open,
+	.release = sc_release,
+	.read_iter = scratch_read_iter,
+	.write_iter = scratch_write_iter,
+	.mmap = scratch_mmap,
+	.fsync = sc_fsync,
+	.unlocked_ioctl = sc_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = default_llseek,
+};

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0
+/* /sys/class/scratch/scratchN/: one number per file, from the space's counters. */
+#include <linux/device.h>
+#include <linux/sysfs.h>
+#include "scratch.h"
+
+#define SC_INFO_ATTR(name, expr)						\
+static ssize_t name##_show(struct device *dev, struct device_attribute *attr,	\
+			   char *buf)						\
+{										\
+	struct scratch_info info;						\
+										\
+	scratch_space_info(dev_to_space(dev), &info);				\
+	return sysfs_emit(buf, "%llu\n", (unsigned long long)(expr));		\
+}										\
+static DEVICE_ATTR_RO(name)
+
+SC_INFO_ATTR(capacity, info.capacity);
+SC_INFO_ATTR(used, info.used_bytes);
+SC_INFO_ATTR(free_segments, info.free_segments);
+SC_INFO_ATTR(nr_segments, info.nr_segments);
+SC_INFO_ATTR(pinned_segments, info.pinned_segments);
+SC_INFO_ATTR(atoms, info.atoms);
+SC_INFO_ATTR(evictions, info.evictions);
+SC_INFO_ATTR(bytes_written, info.bytes_written);
+SC_INFO_ATTR(bytes_read, info.bytes_read);
+SC_INFO_ATTR(seg_size, 1ULL << info.seg_shift);
+SC_INFO_ATTR(regions, info.nr_regions);
+SC_INFO_ATTR(reload_us, info.reload_us);
+SC_INFO_ATTR(atom_ram, info.atom_ram_bytes);
+
+static struct attribute *sc_space_attrs[] = {
+	&dev_attr_capacity.attr,
+	&dev_attr_used.attr,
+	&dev_attr_free_segments.attr,
+	&dev_attr_nr_segments.attr,
+	&dev_attr_pinned_segments.attr,
+	&dev_attr_atoms.attr,
+	&dev_attr_evictions.attr,
+	&dev_attr_bytes_written.attr,
+	&dev_attr_bytes_read.attr,
+	&dev_attr_seg_size.attr,
+	&dev_attr_regions.attr,
+	&dev_attr_reload_us.attr,
+	&dev_attr_atom_ram.attr,
+	NULL,
+};
+
+static const struct attribute_group sc_space_group = {
+	.attrs = sc_space_attrs,
+};
+
+const struct attribute_group *scratch_space_groups[] = {
+	&sc_space_group,
+	NULL,
+};
