@@ -124,8 +124,8 @@ static struct sc_resv *sc_resv_find(struct sc_file *f, const struct scratch_id *
 	struct sc_idparts p = sc_id_decode(id);
 
 	list_for_each_entry(r, &f->resv, node)
-		if (r->seg->idx == p.seg && r->slot == p.slot && !p.part &&
-		    r->seg->gen == p.gen)
+		if (r->seg->idx == p.seg && r->slot == p.slot && r->gen == p.gen &&
+		    !p.part)
 			return r;
 	return NULL;
 }
@@ -198,6 +198,7 @@ found:
 	s->rr = (hint + i + 1) % s->nr_regions;
 	res->seg = seg;
 	res->slot = seg->nr_used++;
+	res->gen = seg->gen;
 	seg->atoms[res->slot] = (struct sc_atom) {
 		.page = seg->next_page,
 		.stored_len = req.stored_len,

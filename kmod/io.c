@@ -5,6 +5,7 @@
  * (or O_DIRECT) and stay coherent with mappings.  Nothing is copied into
  * buffers of our own.
  */
+#include <linux/blkdev.h>
 #include <linux/fs.h>
 #include <linux/uio.h>
 #include "scratch.h"
@@ -32,7 +33,15 @@ ssize_t scratch_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	if (IS_ERR(seg))
 		return PTR_ERR(seg);
 	r = sc_seg_region(s, seg);
-	want = min_t(u64, count, avail);
+	/*
+	 * O_DIRECT moves whole sectors: read up to the sector-rounded end
+	 * (commit zeroed the atom's last page past its end) and report only
+	 * the atom's own bytes.
+	 */
+	if (iocb->ki_flags & IOCB_DIRECT)
+		want = min_t(u64, count, round_up(avail, bdev_logical_block_size(r->bdev)));
+	else
+		want = min_t(u64, count, avail);
 	iov_iter_truncate(to, want);
 
 	init_sync_kiocb(&k, r->file);
@@ -47,6 +56,10 @@ ssize_t scratch_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	if ((iocb->ki_flags & IOCB_NOWAIT) && ret > 0 && ret < want) {
 		iov_iter_revert(to, ret);
 		ret = -EAGAIN;
+	}
+	if (ret > 0 && ret > avail) {
+		iov_iter_revert(to, ret - avail);
+		ret = avail;
 	}
 	iov_iter_reexpand(to, iov_iter_count(to) + (count - want));
 	if (ret > 0) {

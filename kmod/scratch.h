@@ -151,6 +151,7 @@ struct sc_resv {
 	u64 off;		/* space offset of the first byte */
 	u64 stored_len;
 	u32 slot;
+	u32 gen;		/* of seg, fixed while the reservation pins it */
 	u32 nr_parts;
 	u32 inflight;		/* writes under way (sc_file.lock) */
 	unsigned long *written;	/* one bit per page, set once written */

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * scratch-bench: measures the scratch side of `make bench` inside the guest
+ * (atom writes, cold and warm io_uring reads, mmap reads, memcpy baseline)
+ * and prints one JSON object per phase; the guest script adds fio baselines.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+#include <uapi/scratch.h>
+
+#define CHUNK		(1U << 20)
+#define QD		16
+
+struct atom {
+	struct scratch_id id;
+	uint64_t off;
+	uint64_t len;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "scratch-bench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void drop_caches(void)
+{
+	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+
+	sync();
+	if (fd < 0 || write(fd, "3\n", 2) != 2)
+		die("drop_caches");
+	close(fd);
+}
+
+/* Write @n atoms of @size bytes each: reserve, pwrite in 1 MiB chunks, commit; then sync. */
+static double put_all(int fd, struct atom *a, int n, uint64_t size, const char *buf)
+{
+	double t0 = now();
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct scratch_reserve r = { .size = sizeof(r), .stored_len = size };
+		struct scratch_commit c = { .size = sizeof(c) };
+		uint64_t done;
+
+		if (ioctl(fd, SCRATCH_IOC_RESERVE, &r))
+			die("reserve");
+		for (done = 0; done < size; done += CHUNK) {
+			uint64_t k = size - done < CHUNK ? size - done : CHUNK;
+
+			if (pwrite(fd, buf + done, k, r.offset + done) != (ssize_t)k)
+				die("pwrite");
+		}
+		c.id = r.id;
+		c.length = size;
+		c.xxh64 = XXH64(buf, size, 0);
+		if (ioctl(fd, SCRATCH_IOC_COMMIT, &c))
+			die("commit");
+		a[i].id = r.id;
+		a[i].off = r.offset;
+		a[i].len = size;
+	}
+	if (ioctl(fd, SCRATCH_IOC_SYNC))
+		die("sync");
+	return now() - t0;
+}
+
+/* Read every atom whole through io_uring, QD reads of 1 MiB in flight. */
+static double read_all(int fd, struct atom *a, int n, char *dst)
+{
+	struct io_uring ring;
+	uint64_t next_off = 0, total = 0, inflight = 0;
+	int ai = 0, ret;
+	double t0;
+
+	if (io_uring_queue_init(QD, &ring, 0))
+		die("io_uring_queue_init");
+	t0 = now();
+	for (;;) {
+		struct io_uring_cqe *cqe;
+
+		while (inflight < QD && ai < n) {
+			struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+			uint64_t k = a[ai].len - next_off < CHUNK ? a[ai].len - next_off : CHUNK;
+			uint64_t slot = inflight;
+
+			(void)slot;
+			io_uring_prep_read(sqe, fd, dst + (total + inflight * CHUNK) % (64ULL << 20),
+					   k, a[ai].off + next_off);
+			sqe->user_data = k;
+			inflight++;
+			next_off += k;
+			if (next_off == a[ai].len) {
+				ai++;
+				next_off = 0;
+			}
+		}
+		if (!inflight)
+			break;
+		io_uring_submit(&ring);
+		ret = io_uring_wait_cqe(&ring, &cqe);
+		if (ret)
+			die("wait_cqe");
+		if (cqe->res != (int)cqe->user_data) {
+			errno = cqe->res < 0 ? -cqe->res : EIO;
+			die("read");
+		}
+		total += cqe->res;
+		inflight--;
+		io_uring_cqe_seen(&ring, cqe);
+	}
+	io_uring_queue_exit(&ring);
+	return now() - t0;
+}
+
+/* Map every atom and read (checksum) every byte, as a consumer would. */
+static double map_all(int fd, struct atom *a, int n, uint64_t *sink)
+{
+	double t0 = now();
+	int i;
+
+	for (i = 0; i < n; i++) {
+		const void *m = mmap(NULL, a[i].len, PROT_READ, MAP_SHARED, fd, a[i].off);
+
+		if (m == MAP_FAILED)
+			die("mmap");
+		*sink += XXH64(m, a[i].len, 0);
+		munmap((void *)m, a[i].len);
+	}
+	return now() - t0;
+}
+
+static double memcpy_rate(char *dst, const char *src, uint64_t size, uint64_t total)
+{
+	double t0 = now();
+	uint64_t done;
+
+	for (done = 0; done < total; done += size)
+		memcpy(dst, src, size);
+	return now() - t0;
+}
+
+static double hash_rate(const char *src, uint64_t size, uint64_t total, uint64_t *sink)
+{
+	double t0 = now();
+	uint64_t done;
+
+	for (done = 0; done < total; done += size)
+		*sink += XXH64(src, size, 0);
+	return now() - t0;
+}
+
+static void report(const char *phase, uint64_t atom, uint64_t bytes, double secs)
+{
+	printf("{\"phase\":\"%s\",\"atom_bytes\":%llu,\"bytes\":%llu,\"seconds\":%.4f,\"MBps\":%.1f}\n",
+	       phase, (unsigned long long)atom, (unsigned long long)bytes, secs,
+	       bytes / secs / 1e6);
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t size, total, sink = 0;
+	struct scratch_info info = { .size = sizeof(info) };
+	struct atom *a;
+	char *buf, *dst;
+	int fd, n;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: scratch-bench /dev/scratchN ATOM_MIB TOTAL_MIB\n");
+		return 2;
+	}
+	size = strtoull(argv[2], NULL, 0) << 20;
+	total = strtoull(argv[3], NULL, 0) << 20;
+	n = total / size;
+	fd = open(argv[1], O_RDWR);
+	if (fd < 0)
+		die(argv[1]);
+	a = calloc(n, sizeof(*a));
+	buf = malloc(size);
+	dst = malloc(size > (64ULL << 20) ? size : (64ULL << 20));
+	if (!a || !buf || !dst)
+		die("malloc");
+	for (uint64_t i = 0; i < size; i++)
+		buf[i] = (char)(i * 2654435761u >> 13);
+	memset(dst, 0, size > (64ULL << 20) ? size : (64ULL << 20));
+
+	report("write", size, (uint64_t)n * size, put_all(fd, a, n, size, buf));
+	drop_caches();
+	report("read_cold", size, (uint64_t)n * size, read_all(fd, a, n, dst));
+	report("read_warm", size, (uint64_t)n * size, read_all(fd, a, n, dst));
+	report("memcpy", size, (uint64_t)n * size, memcpy_rate(dst, buf, size, (uint64_t)n * size));
+	report("map_hash", size, (uint64_t)n * size, map_all(fd, a, n, &sink));
+	report("hash", size, (uint64_t)n * size, hash_rate(buf, size, (uint64_t)n * size, &sink));
+	if (ioctl(fd, SCRATCH_IOC_INFO, &info))
+		die("info");
+	printf("{\"phase\":\"ram\",\"atoms\":%llu,\"atom_ram\":%llu,\"per_atom\":%.1f,\"sink\":%llu}\n",
+	       (unsigned long long)info.atoms, (unsigned long long)info.atom_ram_bytes,
+	       info.atoms ? (double)info.atom_ram_bytes / info.atoms : 0.0,
+	       (unsigned long long)(sink & 1));
+	close(fd);
+	return 0;
+}
