@@ -181,13 +181,24 @@ static int sc_reserve(struct sc_file *f, void __user *arg)
 			seg = rg->open;
 			if (!seg)
 				continue;
-			if (seg->next_page + pages <= s->geom.seg_pages &&
-			    seg->nr_used < seg->cap)
-				goto found;
+			if (seg->next_page + pages <= s->geom.seg_pages) {
+				if (seg->nr_used < seg->cap)
+					goto found;
+				if (seg->cap < s->geom.nr_slots)
+					break;
+			}
 			scratch_seg_seal_locked(s, seg);
 			queue_work(system_unbound_wq, &s->refill_work);
 		}
 		spin_unlock(&s->lock);
+		if (i < s->nr_regions) {
+			ret = scratch_seg_grow(s, seg);
+			if (ret) {
+				sc_resv_free(res);
+				return ret;
+			}
+			continue;
+		}
 		ret = scratch_seg_open_next(s, hint);
 		if (ret) {
 			sc_resv_free(res);

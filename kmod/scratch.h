@@ -18,6 +18,7 @@
 #include "core.h"
 
 #define SC_MAX_SPACES		256
+#define SC_INITIAL_SLOTS	64	/* index entries of a newly opened segment */
 
 /* Slot states of struct sc_atom.state (low nibble). */
 #define SC_A_EMPTY		0	/* never used, or aborted */
@@ -53,9 +54,9 @@ enum sc_seg_state {
 };
 
 /*
- * One segment.  Every field is protected by space->lock, except that atoms[]
- * is replaced only under space->alloc_mutex as well (so holders of that
- * mutex may read the pointer without the spinlock).
+ * One segment.  Every field is protected by space->lock; atoms[] may be
+ * replaced (grown while open, trimmed once sealed) whenever that lock is not
+ * held, so nobody keeps a pointer into it across an unlock.
  */
 struct sc_segment {
 	struct sc_space *space;	/* constant */
@@ -226,6 +227,7 @@ void scratch_segs_free(struct sc_space *s);
 int scratch_segs_reload(struct sc_space *s);
 struct sc_segment *scratch_seg_get_open(struct sc_space *s, u32 pages, u32 *region);
 int scratch_seg_open_next(struct sc_space *s, u32 region);
+int scratch_seg_grow(struct sc_space *s, struct sc_segment *seg);
 void scratch_seg_unpin(struct sc_space *s, struct sc_segment *seg);
 int scratch_evict_one(struct sc_space *s);
 void scratch_refill_work(struct work_struct *work);

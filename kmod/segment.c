@@ -141,7 +141,7 @@ int scratch_seg_open_next(struct sc_space *s, u32 hint)
 	}
 
 	r = sc_seg_region(s, seg);
-	atoms = kvcalloc(s->geom.nr_slots, sizeof(*atoms), GFP_KERNEL);
+	atoms = kvcalloc(SC_INITIAL_SLOTS, sizeof(*atoms), GFP_KERNEL);
 	ret = -ENOMEM;
 	if (!atoms)
 		goto err_free;
@@ -156,7 +156,7 @@ int scratch_seg_open_next(struct sc_space *s, u32 hint)
 
 	spin_lock(&s->lock);
 	seg->atoms = atoms;
-	seg->cap = s->geom.nr_slots;
+	seg->cap = SC_INITIAL_SLOTS;
 	seg->seq = seq;
 	seg->next_page = s->geom.first_page;
 	seg->nr_used = 0;
@@ -183,6 +183,36 @@ err_free:
 out:
 	mutex_unlock(&s->alloc_mutex);
 	return ret;
+}
+
+/*
+ * Double the index of an open segment that ran out of entries but not of
+ * slots: open segments cost RAM in proportion to what they hold, not to
+ * what they could hold.
+ */
+int scratch_seg_grow(struct sc_space *s, struct sc_segment *seg)
+{
+	struct sc_atom *atoms, *old = NULL;
+	u32 cap;
+
+	spin_lock(&s->lock);
+	cap = min(seg->cap * 2, s->geom.nr_slots);
+	spin_unlock(&s->lock);
+	atoms = kvmalloc_array(cap, sizeof(*atoms), GFP_KERNEL);
+	if (!atoms)
+		return -ENOMEM;
+	spin_lock(&s->lock);
+	if (seg->state == SC_SEG_OPEN && seg->cap < cap) {
+		memcpy(atoms, seg->atoms, seg->nr_used * sizeof(*atoms));
+		old = seg->atoms;
+		seg->atoms = atoms;
+		seg->cap = cap;
+		atoms = NULL;
+	}
+	spin_unlock(&s->lock);
+	kvfree(atoms);
+	kvfree(old);
+	return 0;
 }
 
 void scratch_seg_unpin(struct sc_space *s, struct sc_segment *seg)

@@ -1,0 +1,1778 @@
+// SPDX-License-Identifier: GPL-2.0
+/* scratchctl: attach, detach and inspect scratch spaces, and put or get atoms by hand. */
+
+#include <ctype.h>
+#include <dirent.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/fs.h>
+
+#include <xxhash.h>
+
+#include <uapi/scratch.h>
+
+#define PROG		"scratchctl"
+#define CONTROL_PATH	"/dev/" SCRATCH_CONTROL_NAME
+#define SYSFS_CLASS	"/sys/class/scratch"
+
+/* Exit codes: the contract scripts (and tests/vm/guest/demo.sh) rely on. */
+#define EXIT_OK		0
+#define EXIT_ERR	1
+#define EXIT_USAGE	2
+
+/* I/O unit for put and get: page aligned, so every pwrite but the last ends on a page. */
+#define CHUNK		(1UL << 20)
+#define MiB		(1ULL << 20)
+
+typedef unsigned long long ull;
+
+/* ====================================================================== */
+/* ioctl plumbing: one small function per ioctl, 0 or -errno.  A later     */
+/* issue moves these into libscratch; nothing here prints.                 */
+/* ====================================================================== */
+
+static int sys_ioctl(int fd, unsigned long req, void *arg)
+{
+	return ioctl(fd, req, arg) < 0 ? -errno : 0;
+}
+
+static int sys_open(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int sc_control_open(void)
+{
+	return sys_open(CONTROL_PATH, O_RDWR);
+}
+
+/* Spaces are opened read-write (the contract's mode); read-only is a fallback for INFO/STAT. */
+static int sc_space_open(const char *path, bool need_write)
+{
+	int fd = sys_open(path, O_RDWR);
+
+	if (fd == -EACCES && !need_write)
+		fd = sys_open(path, O_RDONLY);
+	return fd;
+}
+
+static int sc_attach(int ctl, const struct scratch_region_spec *regions,
+		     unsigned int nr, unsigned int flags, unsigned int seg_shift,
+		     unsigned int *space_id)
+{
+	struct scratch_attach a = {
+		.size = sizeof(a),
+		.flags = flags,
+		.nr_regions = nr,
+		.seg_shift = seg_shift,
+		.regions_addr = (uintptr_t)regions,
+	};
+	int ret = sys_ioctl(ctl, SCRATCH_IOC_ATTACH, &a);
+
+	if (!ret)
+		*space_id = a.space_id;
+	return ret;
+}
+
+static int sc_detach(int ctl, unsigned int space_id)
+{
+	struct scratch_detach d = { .size = sizeof(d), .space_id = space_id };
+
+	return sys_ioctl(ctl, SCRATCH_IOC_DETACH, &d);
+}
+
+/* Fills up to @cap ids; *count is the number attached, which may exceed @cap. */
+static int sc_list(int ctl, __u32 *ids, unsigned int cap, unsigned int *count)
+{
+	struct scratch_list l = {
+		.size = sizeof(l),
+		.capacity = cap,
+		.ids_addr = (uintptr_t)ids,
+	};
+	int ret = sys_ioctl(ctl, SCRATCH_IOC_LIST, &l);
+
+	if (!ret)
+		*count = l.count;
+	return ret;
+}
+
+static int sc_get_features(int fd, struct scratch_features *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->size = sizeof(*f);
+	return sys_ioctl(fd, SCRATCH_IOC_GET_FEATURES, f);
+}
+
+static int sc_set_tenant(int fd, __u32 tenant)
+{
+	struct scratch_tenant t = { .size = sizeof(t), .tenant = tenant };
+
+	return sys_ioctl(fd, SCRATCH_IOC_SET_TENANT, &t);
+}
+
+static int sc_reserve(int fd, __u64 stored_len, struct scratch_id *id, __u64 *offset)
+{
+	struct scratch_reserve r = { .size = sizeof(r), .stored_len = stored_len };
+	int ret = sys_ioctl(fd, SCRATCH_IOC_RESERVE, &r);
+
+	if (!ret) {
+		*id = r.id;
+		*offset = r.offset;
+	}
+	return ret;
+}
+
+static int sc_commit(int fd, struct scratch_id id, __u64 length, __u64 xxh64,
+		     __u16 type, __u16 atom_flags)
+{
+	struct scratch_commit c = {
+		.size = sizeof(c),
+		.id = id,
+		.length = length,
+		.xxh64 = xxh64,
+		.type = type,
+		.atom_flags = atom_flags,
+	};
+
+	return sys_ioctl(fd, SCRATCH_IOC_COMMIT, &c);
+}
+
+static int sc_abort(int fd, struct scratch_id id)
+{
+	struct scratch_abort a = { .size = sizeof(a), .id = id };
+
+	return sys_ioctl(fd, SCRATCH_IOC_ABORT, &a);
+}
+
+static int sc_stat(int fd, struct scratch_id id, struct scratch_stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	st->id = id;
+	return sys_ioctl(fd, SCRATCH_IOC_STAT, st);
+}
+
+static int sc_sync(int fd)
+{
+	return sys_ioctl(fd, SCRATCH_IOC_SYNC, NULL);
+}
+
+static int sc_info(int fd, struct scratch_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	return sys_ioctl(fd, SCRATCH_IOC_INFO, info);
+}
+
+/* ====================================================================== */
+/* Errors: one line on stderr, "scratchctl: WHAT: PLAIN WORDS (ENAME)".    */
+/* ====================================================================== */
+
+/* What the failing call was, since one errno means different things per call. */
+enum ctx {
+	CTX_ANY,
+	CTX_CONTROL,	/* opening /dev/scratch-control */
+	CTX_SPACE,	/* opening /dev/scratchN, or an unknown space id */
+	CTX_ATTACH,
+	CTX_DETACH,
+	CTX_ATOM,	/* reserve/commit/stat/read/mmap of an atom */
+	CTX_TENANT,
+	CTX_FILE,	/* the user's input or output file */
+};
+
+static const char *errname(int err)
+{
+	static char buf[32];
+	const char *n = strerrorname_np(err);
+
+	if (n)
+		return n;
+	snprintf(buf, sizeof(buf), "errno %d", err);
+	return buf;
+}
+
+static const char *errwords(enum ctx ctx, int err)
+{
+	switch (ctx) {
+	case CTX_CONTROL:
+		if (err == ENOENT || err == ENODEV || err == ENXIO)
+			return "no such device (is scratch.ko loaded?)";
+		if (err == EACCES || err == EPERM)
+			return "permission denied (need root)";
+		break;
+	case CTX_SPACE:
+		if (err == ENOENT || err == ENODEV || err == ENXIO)
+			return "no such space";
+		if (err == EACCES)
+			return "permission denied (need root)";
+		break;
+	case CTX_ATTACH:
+		switch (err) {
+		case ENOENT:	return "no such device";
+		case EBUSY:	return "device is in use (mounted or attached)";
+		case EPERM:	return "operation not permitted (need root)";
+		case EINVAL:	return "invalid request (offset must be 1 MiB aligned, segment size 1 MiB .. 16 GiB)";
+		}
+		break;
+	case CTX_DETACH:
+		switch (err) {
+		case EBUSY:	return "space is in use (open or mapped); close its users first";
+		case ENODEV:
+		case ENOENT:	return "no such space";
+		case EPERM:	return "operation not permitted (need root)";
+		}
+		break;
+	case CTX_ATOM:
+		switch (err) {
+		case ENOENT:	return "atom is missing (evicted, never written, or another tenant's)";
+		case EBUSY:	return "writes to the reservation are still in flight";
+		case EINVAL:	return "invalid request (misaligned or out-of-range write, or unwritten pages)";
+		}
+		break;
+	case CTX_TENANT:
+		if (err == EPERM)
+			return "tenant can only be set once, before any I/O";
+		break;
+	case CTX_FILE:
+		return strerror(err);
+	case CTX_ANY:
+		break;
+	}
+
+	switch (err) {
+	case ENOENT:	return "not found";
+	case ENOTBLK:	return "not a block device";
+	case EROFS:	return "device is read-only";
+	case EBUSY:	return "busy";
+	case E2BIG:	return "region is too small (it must hold 1 MiB of headers and two segments)";
+	case EMEDIUMTYPE: return "not formatted for scratch (use --format)";
+	case EUCLEAN:	return "regions hold a scratch format that does not match (foreign space, wrong region order, or damaged superblocks)";
+	case EPERM:	return "operation not permitted (need root)";
+	case EACCES:	return "permission denied";
+	case ENOSPC:	return "no room: every segment is pinned";
+	case EFBIG:	return "atom is larger than a segment's payload area";
+	case EBADMSG:	return "checksum mismatch";
+	case ENODEV:	return "no such space";
+	case EINVAL:	return "invalid request";
+	case EFAULT:	return "bad address";
+	case ENOTTY:	return "not supported by this scratch module";
+	case EAGAIN:	return "operation would block";
+	}
+	return strerror(err);
+}
+
+static void report(enum ctx ctx, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void report(enum ctx ctx, int err, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	if (err < 0)
+		err = -err;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, PROG ": %s: %s (%s)\n", what, errwords(ctx, err), errname(err));
+}
+
+/* A problem with no errno behind it. */
+static void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void complain(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* ====================================================================== */
+/* Usage                                                                   */
+/* ====================================================================== */
+
+static const char usage_text[] =
+"usage: " PROG " COMMAND [ARGS]\n"
+"\n"
+"  attach [--format] [--seg-size SIZE] DEV[:OFFSET[:LENGTH]]...\n"
+"        Attach block devices (or byte ranges of them) as one space and print\n"
+"        its name (scratchN).  Without --format the regions are reloaded.\n"
+"        SIZE, OFFSET, LENGTH take K, M, G, T suffixes (powers of 1024);\n"
+"        SIZE is a power of two from 1M to 16G (default: about 1/64 of the\n"
+"        smallest region, from 1M to 1G).\n"
+"  detach N|scratchN|/dev/scratchN\n"
+"        Sync and detach a space.\n"
+"  status [N] [--json]\n"
+"        Capacity, use and counters of every attached space, or of space N.\n"
+"  features [--json]\n"
+"        Features of the loaded module, one name per line.\n"
+"  put N [FILE|-] [--type T] [--tenant T] [--no-sync]\n"
+"        Store FILE (default: standard input) as one atom and print its id.\n"
+"  get N ID [--tenant T] [--mmap] [-o FILE]\n"
+"        Write the atom's stored bytes to standard output (or FILE) after\n"
+"        checking its XXH64.  --mmap reads through a read-only shared mapping.\n"
+"  stat N ID [--tenant T] [--json]\n"
+"        Show an atom's offset, lengths, checksum, type and flags.\n"
+"\n"
+"N names a space: 0, scratch0 or /dev/scratch0.  ID is 32 hex digits.\n"
+"Exit status: 0 success, 1 failure, 2 usage error.\n";
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry '" PROG " --help' for more information.\n", stderr);
+	return EXIT_USAGE;
+}
+
+static int help(void)
+{
+	fputs(usage_text, stdout);
+	return EXIT_OK;
+}
+
+/* ====================================================================== */
+/* Parsing                                                                 */
+/* ====================================================================== */
+
+/* "64M", "1G", "4096", "16KiB": bytes, binary units.  False on junk or overflow. */
+static bool parse_size(const char *s, ull *out)
+{
+	static const char units[] = "KMGTPE";
+	const char *u;
+	char *end;
+	ull v;
+	int shift = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return false;
+	if (*end) {
+		u = strchr(units, toupper((unsigned char)*end));
+		if (!u || !*u)
+			return false;
+		shift = 10 * (int)(u - units + 1);
+		end++;
+		if (!strcmp(end, "iB") || !strcmp(end, "B"))
+			end += strlen(end);
+		if (*end)
+			return false;
+	}
+	if (shift && v > (~0ULL >> shift))
+		return false;
+	*out = v << shift;
+	return true;
+}
+
+static bool parse_u32(const char *s, __u32 *out, __u32 max)
+{
+	char *end;
+	ull v;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || v > max)
+		return false;
+	*out = (__u32)v;
+	return true;
+}
+
+/* "3", "scratch3", "/dev/scratch3" -> 3. */
+static bool parse_space(const char *s, unsigned int *id)
+{
+	__u32 v;
+
+	if (!strncmp(s, "/dev/", 5))
+		s += 5;
+	if (!strncmp(s, "scratch", 7))
+		s += 7;
+	if (!parse_u32(s, &v, 0x7fffffff))
+		return false;
+	*id = v;
+	return true;
+}
+
+static void space_path(unsigned int id, char *buf, size_t len)
+{
+	snprintf(buf, len, "/dev/scratch%u", id);
+}
+
+static bool parse_hex64(const char *s, ull *out)
+{
+	ull v = 0;
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		int c = tolower((unsigned char)s[i]);
+
+		if (c >= '0' && c <= '9')
+			v = v << 4 | (ull)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v << 4 | (ull)(c - 'a' + 10);
+		else
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
+/* The text form of an id is "%016llx%016llx" of (lo, hi). */
+static bool parse_id(const char *s, struct scratch_id *id)
+{
+	ull lo, hi;
+
+	if (strlen(s) != 32 || !parse_hex64(s, &lo) || !parse_hex64(s + 16, &hi))
+		return false;
+	id->lo = lo;
+	id->hi = hi;
+	return true;
+}
+
+static void format_id(struct scratch_id id, char buf[33])
+{
+	snprintf(buf, 33, "%016llx%016llx", (ull)id.lo, (ull)id.hi);
+}
+
+/* ====================================================================== */
+/* Output helpers                                                          */
+/* ====================================================================== */
+
+static const char *human(ull v, char *buf, size_t len)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double d = (double)v;
+	int i = 0;
+
+	if (v < 1024) {
+		snprintf(buf, len, "%llu B", v);
+		return buf;
+	}
+	while (d >= 1024 && i < 6) {
+		d /= 1024;
+		i++;
+	}
+	if (d == (double)(ull)d)
+		snprintf(buf, len, "%llu %s", (ull)d, unit[i]);
+	else
+		snprintf(buf, len, "%.1f %s", d, unit[i]);
+	return buf;
+}
+
+static const char *human_us(ull us, char *buf, size_t len)
+{
+	if (us < 1000)
+		snprintf(buf, len, "%llu us", us);
+	else if (us < 1000000)
+		snprintf(buf, len, "%.1f ms", (double)us / 1e3);
+	else
+		snprintf(buf, len, "%.2f s", (double)us / 1e6);
+	return buf;
+}
+
+static int write_full(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Progress on stderr, for a person watching a long transfer on a terminal. */
+struct progress {
+	bool on;
+	const char *verb;
+	ull total;
+	struct timespec last;
+};
+
+static void progress_init(struct progress *p, const char *verb, ull total)
+{
+	const char *term = getenv("TERM");
+
+	/* A dumb terminal (the test VM's serial channel) gets no \r and escape noise. */
+	p->on = total >= 64 * MiB && isatty(STDERR_FILENO) && !(term && !strcmp(term, "dumb"));
+	p->verb = verb;
+	p->total = total;
+	clock_gettime(CLOCK_MONOTONIC, &p->last);
+}
+
+static void progress_show(struct progress *p, ull done)
+{
+	struct timespec now;
+	char a[32], b[32];
+
+	if (!p->on)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (done < p->total && (now.tv_sec - p->last.tv_sec) * 1000000000L +
+	    (now.tv_nsec - p->last.tv_nsec) < 200000000L)
+		return;
+	p->last = now;
+	fprintf(stderr, "\r%s %s / %s (%llu%%)\033[K", p->verb, human(done, a, sizeof(a)),
+		human(p->total, b, sizeof(b)), p->total ? done * 100 / p->total : 100);
+}
+
+static void progress_done(struct progress *p)
+{
+	if (p->on)
+		fputs("\r\033[K", stderr);
+}
+
+/* ====================================================================== */
+/* attach / detach                                                         */
+/* ====================================================================== */
+
+struct region_arg {
+	const char *arg;	/* as the user typed it, for messages */
+	char *path;
+	ull offset, length;
+};
+
+/* Does the device named by @s up to @end exist?  (@end points into @s.) */
+static bool prefix_exists(char *s, char *end)
+{
+	struct stat st;
+	char saved = *end;
+	bool ok;
+
+	*end = '\0';
+	ok = stat(s, &st) == 0;
+	*end = saved;
+	return ok;
+}
+
+/* parse_size() of the text between @start and @end. */
+static bool parse_size_upto(char *start, char *end, ull *out)
+{
+	char saved = *end;
+	bool ok;
+
+	*end = '\0';
+	ok = parse_size(start, out);
+	*end = saved;
+	return ok;
+}
+
+/*
+ * DEV[:OFFSET[:LENGTH]].  Device names can hold colons (/dev/disk/by-path/
+ * pci-0000:00:04.0-nvme-1), so a split is only taken when its numbers parse,
+ * and a split whose device exists wins over one whose device does not.
+ */
+static bool parse_region(const char *arg, struct region_arg *r)
+{
+	char *dev = strdup(arg), *c1 = NULL, *c2;
+	bool can1, can2;
+	ull off = 0, len = 0;
+	struct stat st;
+	int split;		/* 0: whole arg; 1: DEV:OFF; 2: DEV:OFF:LEN */
+
+	if (!dev)
+		return false;
+	c2 = strrchr(dev, ':');
+	if (c2) {
+		*c2 = '\0';
+		c1 = strrchr(dev, ':');
+		*c2 = ':';
+	}
+	can1 = c2 && parse_size(c2 + 1, &off);
+	can2 = can1 && c1 && parse_size_upto(c1 + 1, c2, &off) && parse_size(c2 + 1, &len);
+
+	if (stat(dev, &st) == 0)
+		split = 0;
+	else if (can2 && prefix_exists(dev, c1))
+		split = 2;
+	else if (can1 && prefix_exists(dev, c2))
+		split = 1;
+	else
+		split = can2 ? 2 : can1 ? 1 : 0;
+
+	r->arg = arg;
+	r->offset = r->length = 0;
+	if (split == 2) {
+		*c2 = '\0';
+		*c1 = '\0';
+		parse_size(c1 + 1, &r->offset);
+		parse_size(c2 + 1, &r->length);
+	} else if (split == 1) {
+		*c2 = '\0';
+		parse_size(c2 + 1, &r->offset);
+	}
+	if (!*dev) {
+		free(dev);
+		return false;
+	}
+	r->path = dev;
+	return true;
+}
+
+/* Bytes a region will use, or 0 if the device cannot be asked. */
+static ull region_bytes(const struct region_arg *r)
+{
+	__u64 size = 0;
+	int fd = sys_open(r->path, O_RDONLY | O_NONBLOCK);
+
+	if (fd < 0)
+		return 0;
+	if (ioctl(fd, BLKGETSIZE64, &size) < 0)
+		size = 0;
+	close(fd);
+	if (r->length)
+		return r->length;
+	return size > r->offset ? size - r->offset : 0;
+}
+
+/* About 64 segments in the smallest region, clamped to 1 MiB .. 1 GiB. */
+static unsigned int default_seg_shift(const struct region_arg *r, unsigned int n)
+{
+	ull min = 0;
+	unsigned int i, shift;
+
+	for (i = 0; i < n; i++) {
+		ull b = region_bytes(&r[i]);
+
+		if (b && (!min || b < min))
+			min = b;
+	}
+	if (!min)
+		return 28;	/* 256 MiB: the kernel will say what is wrong */
+	for (shift = SCRATCH_SEG_SHIFT_MIN; shift < 30; shift++)
+		if ((1ULL << (shift + 1)) * 64 > min)
+			break;
+	return shift;
+}
+
+/*
+ * The module reports one errno for the whole attach; find the region it is
+ * about, so the message can name it.  -1 when it cannot be told.
+ */
+static int attach_culprit(const struct region_arg *r, unsigned int n, int err,
+			  unsigned int seg_shift, bool *twice)
+{
+	struct stat st[SCRATCH_MAX_REGIONS];
+	bool ok[SCRATCH_MAX_REGIONS];
+	unsigned int i, j;
+
+	*twice = false;
+	for (i = 0; i < n; i++)
+		ok[i] = stat(r[i].path, &st[i]) == 0;
+
+	for (i = 0; i < n; i++) {
+		switch (err) {
+		case ENOENT:
+			if (!ok[i])
+				return (int)i;
+			break;
+		case ENOTBLK:
+			if (ok[i] && !S_ISBLK(st[i].st_mode))
+				return (int)i;
+			break;
+		case EROFS: {
+			int fd = sys_open(r[i].path, O_RDONLY | O_NONBLOCK), ro = 0;
+
+			if (fd >= 0) {
+				if (ioctl(fd, BLKROGET, &ro) < 0)
+					ro = 0;
+				close(fd);
+			}
+			if (ro)
+				return (int)i;
+			break;
+		}
+		case EBUSY: {
+			int fd;
+
+			for (j = 0; j < i; j++) {
+				if (ok[i] && ok[j] && S_ISBLK(st[i].st_mode) &&
+				    st[i].st_rdev == st[j].st_rdev) {
+					*twice = true;
+					return (int)i;
+				}
+			}
+			/* O_EXCL on a block device fails while it is mounted or claimed. */
+			fd = sys_open(r[i].path, O_RDONLY | O_EXCL | O_NONBLOCK);
+			if (fd == -EBUSY)
+				return (int)i;
+			if (fd >= 0)
+				close(fd);
+			break;
+		}
+		case E2BIG:
+			if (seg_shift) {
+				ull b = region_bytes(&r[i]);
+
+				if (b && b < SCRATCH_DISK_DATA_OFF + (2ULL << seg_shift))
+					return (int)i;
+			}
+			break;
+		}
+	}
+	return -1;
+}
+
+static int cmd_attach(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format",	no_argument,		NULL, 'f' },
+		{ "seg-size",	required_argument,	NULL, 's' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct scratch_region_spec spec[SCRATCH_MAX_REGIONS];
+	struct region_arg ra[SCRATCH_MAX_REGIONS];
+	unsigned int n, i, seg_shift = 0, id = 0;
+	bool format = false, twice;
+	ull seg_size = 0;
+	char names[1024];
+	size_t pos = 0;
+	int c, ctl, ret, who;
+
+	while ((c = getopt_long(argc, argv, "fs:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			format = true;
+			break;
+		case 's':
+			if (!parse_size(optarg, &seg_size))
+				return usage_error("attach: bad segment size '%s'", optarg);
+			break;
+		case 'h':
+			return help();
+		default:
+			return usage_error("attach: bad option");
+		}
+	}
+	if (optind >= argc)
+		return usage_error("attach: no device given");
+	if (argc - optind > SCRATCH_MAX_REGIONS)
+		return usage_error("attach: at most %d regions", SCRATCH_MAX_REGIONS);
+	if (seg_size) {
+		if (seg_size & (seg_size - 1) ||
+		    seg_size < (1ULL << SCRATCH_SEG_SHIFT_MIN) ||
+		    seg_size > (1ULL << SCRATCH_SEG_SHIFT_MAX))
+			return usage_error("attach: segment size must be a power of two from 1M to 16G");
+		seg_shift = (unsigned int)__builtin_ctzll(seg_size);
+	}
+	if (seg_size && !format)
+		return usage_error("attach: --seg-size only applies with --format (a reload keeps the formatted size)");
+
+	n = (unsigned int)(argc - optind);
+	for (i = 0; i < n; i++) {
+		if (!parse_region(argv[optind + i], &ra[i]))
+			return usage_error("attach: bad region '%s'", argv[optind + i]);
+		if (ra[i].offset % SCRATCH_DISK_DATA_OFF)
+			return usage_error("attach: offset of '%s' is not 1 MiB aligned", ra[i].arg);
+		spec[i] = (struct scratch_region_spec){
+			.path_addr = (uintptr_t)ra[i].path,
+			.path_len = (__u32)strlen(ra[i].path),
+			.offset = ra[i].offset,
+			.length = ra[i].length,
+		};
+		pos += (size_t)snprintf(names + pos, pos < sizeof(names) ? sizeof(names) - pos : 0,
+					"%s%s", i ? " " : "", ra[i].arg);
+		if (pos >= sizeof(names))
+			pos = sizeof(names) - 1;
+	}
+	if (format && !seg_shift)
+		seg_shift = default_seg_shift(ra, n);
+
+	ctl = sc_control_open();
+	if (ctl < 0) {
+		report(CTX_CONTROL, ctl, "%s", CONTROL_PATH);
+		return EXIT_ERR;
+	}
+	ret = sc_attach(ctl, spec, n, format ? SCRATCH_ATTACH_FORMAT : 0, seg_shift, &id);
+	close(ctl);
+	if (ret < 0) {
+		who = attach_culprit(ra, n, -ret, seg_shift, &twice);
+		if (twice)
+			complain("attach %s: device is given twice (EBUSY)", ra[who].arg);
+		else
+			report(CTX_ATTACH, ret, "attach %s", who >= 0 ? ra[who].arg : names);
+		return EXIT_ERR;
+	}
+	printf("scratch%u\n", id);
+	for (i = 0; i < n; i++)
+		free(ra[i].path);
+	return EXIT_OK;
+}
+
+static int cmd_detach(int argc, char **argv)
+{
+	unsigned int id;
+	int ctl, ret;
+
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+		return help();
+	if (argc != 2)
+		return usage_error("detach: give one space");
+	if (!parse_space(argv[1], &id))
+		return usage_error("detach: '%s' is not a space (N, scratchN or /dev/scratchN)", argv[1]);
+
+	ctl = sc_control_open();
+	if (ctl < 0) {
+		report(CTX_CONTROL, ctl, "%s", CONTROL_PATH);
+		return EXIT_ERR;
+	}
+	ret = sc_detach(ctl, id);
+	close(ctl);
+	if (ret < 0) {
+		report(CTX_DETACH, ret, "detach scratch%u", id);
+		return EXIT_ERR;
+	}
+	return EXIT_OK;
+}
+
+/* ====================================================================== */
+/* status                                                                  */
+/* ====================================================================== */
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Attached spaces, sorted: LIST on the control node, else the sysfs class. */
+static int list_spaces(__u32 **out, unsigned int *nr)
+{
+	unsigned int cap = 64, count = 0;
+	__u32 *ids = NULL;
+	int ctl, ret;
+	DIR *d;
+	struct dirent *e;
+
+	ctl = sc_control_open();
+	if (ctl >= 0) {
+		for (;;) {
+			__u32 *p = realloc(ids, cap * sizeof(*ids));
+
+			if (!p) {
+				ret = -ENOMEM;
+				break;
+			}
+			ids = p;
+			ret = sc_list(ctl, ids, cap, &count);
+			if (ret < 0 || count <= cap)
+				break;
+			cap = count + 16;
+		}
+		close(ctl);
+		if (ret < 0) {
+			free(ids);
+			return ret;
+		}
+		goto sort;
+	}
+
+	/* Not root (the control node is 0600) or no node: sysfs is world readable. */
+	d = opendir(SYSFS_CLASS);
+	if (!d)
+		return ctl;
+	ids = malloc(cap * sizeof(*ids));
+	while (ids && (e = readdir(d))) {
+		unsigned int id;
+
+		if (strncmp(e->d_name, "scratch", 7) || !parse_space(e->d_name, &id))
+			continue;
+		if (count == cap) {
+			__u32 *p = realloc(ids, 2 * cap * sizeof(*ids));
+
+			if (!p)
+				break;
+			ids = p;
+			cap *= 2;
+		}
+		ids[count++] = id;
+	}
+	closedir(d);
+	if (!ids)
+		return -ENOMEM;
+sort:
+	qsort(ids, count, sizeof(*ids), cmp_u32);
+	*out = ids;
+	*nr = count;
+	return 0;
+}
+
+static int sysfs_u64(unsigned int id, const char *attr, __u64 *v)
+{
+	char path[128], buf[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), SYSFS_CLASS "/scratch%u/%s", id, attr);
+	fd = sys_open(path, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	*v = strtoull(buf, NULL, 10);
+	return 0;
+}
+
+/*
+ * Counters of one space.  sysfs first: it needs no open fd on /dev/scratchN,
+ * so a status poll never makes a concurrent detach fail with EBUSY, and it
+ * works without root.  INFO (one consistent snapshot) when sysfs is absent.
+ */
+static int read_info(unsigned int id, struct scratch_info *in)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} attrs[] = {
+#define A(n, f) { n, offsetof(struct scratch_info, f) }
+		A("capacity", capacity), A("used", used_bytes),
+		A("free_segments", free_segments), A("atoms", atoms),
+		A("pinned_segments", pinned_segments), A("evictions", evictions),
+		A("bytes_written", bytes_written), A("bytes_read", bytes_read),
+		A("nr_segments", nr_segments), A("reload_us", reload_us),
+		A("atom_ram", atom_ram_bytes),
+#undef A
+	};
+	char path[64];
+	__u64 v, seg_size = 0, regions = 0;
+	size_t i;
+	int fd, ret = 0;
+
+	memset(in, 0, sizeof(*in));
+	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]) && !ret; i++) {
+		ret = sysfs_u64(id, attrs[i].name, &v);
+		if (!ret)
+			*(__u64 *)((char *)in + attrs[i].off) = v;
+	}
+	if (!ret)
+		ret = sysfs_u64(id, "seg_size", &seg_size);
+	if (!ret)
+		ret = sysfs_u64(id, "regions", &regions);
+	if (!ret && seg_size && !(seg_size & (seg_size - 1))) {
+		in->size = sizeof(*in);
+		in->space_id = id;
+		in->nr_regions = (__u32)regions;
+		in->seg_shift = (__u32)__builtin_ctzll(seg_size);
+		return 0;
+	}
+
+	space_path(id, path, sizeof(path));
+	fd = sc_space_open(path, false);
+	if (fd < 0)
+		return fd;
+	ret = sc_info(fd, in);
+	close(fd);
+	return ret;
+}
+
+static void print_info_json(const struct scratch_info *in, unsigned int id)
+{
+	printf("{\"id\": %u, \"device\": \"/dev/scratch%u\", \"regions\": %u, "
+	       "\"seg_size\": %llu, \"seg_shift\": %u, \"capacity\": %llu, "
+	       "\"used\": %llu, \"nr_segments\": %llu, \"free_segments\": %llu, "
+	       "\"pinned_segments\": %llu, \"atoms\": %llu, \"evictions\": %llu, "
+	       "\"bytes_written\": %llu, \"bytes_read\": %llu, \"reload_us\": %llu, "
+	       "\"atom_ram\": %llu, \"atom_ram_per_atom\": %llu}",
+	       id, id, in->nr_regions, 1ULL << in->seg_shift, in->seg_shift,
+	       (ull)in->capacity, (ull)in->used_bytes, (ull)in->nr_segments,
+	       (ull)in->free_segments, (ull)in->pinned_segments, (ull)in->atoms,
+	       (ull)in->evictions, (ull)in->bytes_written, (ull)in->bytes_read,
+	       (ull)in->reload_us, (ull)in->atom_ram_bytes,
+	       in->atoms ? (ull)(in->atom_ram_bytes / in->atoms) : 0ULL);
+}
+
+static void print_info_human(const struct scratch_info *in, unsigned int id)
+{
+	char a[32], b[32], c[32];
+
+	printf("scratch%u: /dev/scratch%u\n", id, id);
+	printf("  capacity   %s in %llu segments of %s, %u region%s\n",
+	       human(in->capacity, a, sizeof(a)), (ull)in->nr_segments,
+	       human(1ULL << in->seg_shift, b, sizeof(b)), in->nr_regions,
+	       in->nr_regions == 1 ? "" : "s");
+	printf("  used       %s (%.1f%%)\n", human(in->used_bytes, a, sizeof(a)),
+	       in->capacity ? 100.0 * (double)in->used_bytes / (double)in->capacity : 0.0);
+	printf("  segments   %llu free / %llu total, %llu pinned\n",
+	       (ull)in->free_segments, (ull)in->nr_segments, (ull)in->pinned_segments);
+	if (in->atoms)
+		printf("  atoms      %llu (%s of RAM each, %s in all)\n", (ull)in->atoms,
+		       human(in->atom_ram_bytes / in->atoms, a, sizeof(a)),
+		       human(in->atom_ram_bytes, b, sizeof(b)));
+	else
+		printf("  atoms      0 (%s of RAM for the index)\n",
+		       human(in->atom_ram_bytes, a, sizeof(a)));
+	printf("  evictions  %llu segment%s\n", (ull)in->evictions, in->evictions == 1 ? "" : "s");
+	printf("  written    %s, read %s\n", human(in->bytes_written, a, sizeof(a)),
+	       human(in->bytes_read, b, sizeof(b)));
+	printf("  reload     %s\n", human_us(in->reload_us, c, sizeof(c)));
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json",	no_argument,	NULL, 'j' },
+		{ "help",	no_argument,	NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct scratch_info in;
+	unsigned int one = 0, nr = 0, i;
+	__u32 *ids = NULL;
+	bool json = false, single = false, first = true;
+	int c, ret, status = EXIT_OK;
+
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			return help();
+		default:
+			return usage_error("status: bad option");
+		}
+	}
+	if (argc - optind > 1)
+		return usage_error("status: at most one space");
+	if (optind < argc) {
+		if (!parse_space(argv[optind], &one))
+			return usage_error("status: '%s' is not a space", argv[optind]);
+		single = true;
+	}
+
+	if (single) {
+		ret = read_info(one, &in);
+		if (ret < 0) {
+			report(CTX_SPACE, ret, "status scratch%u", one);
+			return EXIT_ERR;
+		}
+		if (json)
+			print_info_json(&in, one);
+		else
+			print_info_human(&in, one);
+		if (json)
+			putchar('\n');
+		return EXIT_OK;
+	}
+
+	ret = list_spaces(&ids, &nr);
+	if (ret < 0) {
+		report(CTX_CONTROL, ret, "status: listing spaces via %s", CONTROL_PATH);
+		return EXIT_ERR;
+	}
+	if (json)
+		fputs("{\"spaces\": [", stdout);
+	else if (!nr)
+		puts("no spaces attached");
+	for (i = 0; i < nr; i++) {
+		ret = read_info(ids[i], &in);
+		if (ret < 0) {
+			/* Detached between LIST and INFO is not an error of ours. */
+			if (ret != -ENOENT && ret != -ENODEV) {
+				report(CTX_SPACE, ret, "status scratch%u", ids[i]);
+				status = EXIT_ERR;
+			}
+			continue;
+		}
+		if (json) {
+			if (!first)
+				fputs(", ", stdout);
+			first = false;
+			print_info_json(&in, ids[i]);
+		} else {
+			if (!first)
+				putchar('\n');
+			first = false;
+			print_info_human(&in, ids[i]);
+		}
+	}
+	if (json)
+		puts("]}");
+	free(ids);
+	return status;
+}
+
+/* ====================================================================== */
+/* features                                                                */
+/* ====================================================================== */
+
+static const char *const feature_names[] = {
+	"write", "read", "direct", "mmap", "tenant", "array", "present",
+	"multi-region", "reload",
+};
+
+static int cmd_features(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json",	no_argument,	NULL, 'j' },
+		{ "help",	no_argument,	NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct scratch_features f;
+	bool json = false, first = true;
+	unsigned int b;
+	int c, fd, ret;
+
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			return help();
+		default:
+			return usage_error("features: bad option");
+		}
+	}
+	if (optind < argc)
+		return usage_error("features: no arguments expected");
+
+	fd = sc_control_open();
+	if (fd < 0) {
+		report(CTX_CONTROL, fd, "%s", CONTROL_PATH);
+		return EXIT_ERR;
+	}
+	ret = sc_get_features(fd, &f);
+	close(fd);
+	if (ret < 0) {
+		report(CTX_ANY, ret, "features");
+		return EXIT_ERR;
+	}
+
+	if (json)
+		printf("{\"abi_version\": %u, \"page_size\": %u, \"max_parts\": %u, "
+		       "\"mask\": %llu, \"features\": [",
+		       f.abi_version, f.page_size, f.max_parts, (ull)f.features);
+	for (b = 0; b < 64; b++) {
+		char unknown[16];
+		const char *name;
+
+		if (!(f.features & (1ULL << b)))
+			continue;
+		if (b < sizeof(feature_names) / sizeof(feature_names[0])) {
+			name = feature_names[b];
+		} else {
+			snprintf(unknown, sizeof(unknown), "bit%u", b);
+			name = unknown;
+		}
+		if (json)
+			printf("%s\"%s\"", first ? "" : ", ", name);
+		else
+			puts(name);
+		first = false;
+	}
+	if (json)
+		puts("]}");
+	return EXIT_OK;
+}
+
+/* ====================================================================== */
+/* Atoms: common opening                                                   */
+/* ====================================================================== */
+
+static const char *space_arg_path(const char *arg, char *buf, size_t len)
+{
+	unsigned int id;
+
+	if (!parse_space(arg, &id))
+		return NULL;
+	space_path(id, buf, len);
+	return buf;
+}
+
+/* Open a space and bind the tenant if one was asked for; -1 after reporting. */
+static int open_space_as(const char *path, bool need_write, bool set_tenant, __u32 tenant)
+{
+	int fd = sc_space_open(path, need_write);
+	int ret;
+
+	if (fd < 0) {
+		report(CTX_SPACE, fd, "%s", path);
+		return -1;
+	}
+	if (set_tenant) {
+		ret = sc_set_tenant(fd, tenant);
+		if (ret < 0) {
+			report(CTX_TENANT, ret, "%s: tenant %u", path, tenant);
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+/* ====================================================================== */
+/* put                                                                     */
+/* ====================================================================== */
+
+/* The whole of a pipe or terminal: its size is not known before the reservation. */
+static int slurp(int fd, char **out, size_t *len, ull limit)
+{
+	size_t cap = CHUNK, n = 0;
+	char *buf = malloc(cap);
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			char *p;
+
+			if (limit && cap > limit)
+				break;
+			p = realloc(buf, cap * 2);
+			if (!p) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = p;
+			cap *= 2;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			free(buf);
+			return (int)r;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (limit && n > limit) {
+			free(buf);
+			return -EFBIG;
+		}
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+static int pwrite_full(int fd, const void *buf, size_t len, ull off)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, (off_t)off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+		off += (ull)n;
+	}
+	return 0;
+}
+
+static int read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -ENODATA;	/* the file shrank under us */
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int cmd_put(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "type",	required_argument,	NULL, 't' },
+		{ "tenant",	required_argument,	NULL, 'T' },
+		{ "no-sync",	no_argument,		NULL, 'n' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char pathbuf[64], idtxt[33];
+	const char *path, *input = "-";
+	bool set_tenant = false, do_sync = true;
+	__u32 tenant = 0, type = 0;
+	struct scratch_info info;
+	struct scratch_id id = { 0, 0 };
+	struct progress prog;
+	XXH64_state_t *xs = NULL;
+	char *mem = NULL, *chunk = NULL;
+	size_t memlen = 0;
+	ull size = 0, off = 0, done, limit = 0;
+	__u64 hash;
+	int c, fd, in = STDIN_FILENO, ret, status = EXIT_ERR;
+	bool stream = false;
+	struct stat st;
+
+	while ((c = getopt_long(argc, argv, "t:T:nh", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			if (!parse_u32(optarg, &type, 0xffff))
+				return usage_error("put: bad type '%s' (0..65535)", optarg);
+			break;
+		case 'T':
+			if (!parse_u32(optarg, &tenant, 0xffffffffU))
+				return usage_error("put: bad tenant '%s'", optarg);
+			set_tenant = true;
+			break;
+		case 'n':
+			do_sync = false;
+			break;
+		case 'h':
+			return help();
+		default:
+			return usage_error("put: bad option");
+		}
+	}
+	if (argc - optind < 1 || argc - optind > 2)
+		return usage_error("put: expected N [FILE|-]");
+	path = space_arg_path(argv[optind], pathbuf, sizeof(pathbuf));
+	if (!path)
+		return usage_error("put: '%s' is not a space", argv[optind]);
+	if (argc - optind == 2)
+		input = argv[optind + 1];
+
+	if (strcmp(input, "-")) {
+		in = sys_open(input, O_RDONLY);
+		if (in < 0) {
+			report(CTX_FILE, in, "put: %s", input);
+			return EXIT_ERR;
+		}
+	}
+	/* A regular file streams straight from its page cache; anything else is read whole first. */
+	if (fstat(in, &st) == 0 && S_ISREG(st.st_mode)) {
+		off_t at = lseek(in, 0, SEEK_CUR);	/* stdin may be a file read partly */
+
+		stream = true;
+		size = (ull)st.st_size;
+		if (at > 0)
+			size = (ull)at < size ? size - (ull)at : 0;
+	}
+
+	fd = open_space_as(path, true, set_tenant, tenant);
+	if (fd < 0)
+		goto out_in;
+	/* A segment bounds an atom: stop reading a runaway pipe there. */
+	if (sc_info(fd, &info) == 0 && info.seg_shift)
+		limit = 1ULL << info.seg_shift;
+
+	if (!stream) {
+		ret = slurp(in, &mem, &memlen, limit);
+		if (ret < 0) {
+			report(ret == -EFBIG ? CTX_ANY : CTX_FILE, ret, "put: reading %s",
+			       strcmp(input, "-") ? input : "standard input");
+			goto out_fd;
+		}
+		size = memlen;
+	}
+	if (!size) {
+		complain("put: %s is empty (an atom holds at least one byte)",
+			 strcmp(input, "-") ? input : "standard input");
+		goto out_fd;
+	}
+
+	xs = XXH64_createState();
+	chunk = stream ? aligned_alloc(4096, CHUNK) : NULL;
+	if (!xs || (stream && !chunk)) {
+		report(CTX_ANY, -ENOMEM, "put");
+		goto out_fd;
+	}
+	XXH64_reset(xs, 0);
+
+	ret = sc_reserve(fd, size, &id, &off);
+	if (ret < 0) {
+		report(CTX_ATOM, ret, "put %s: reserving %llu bytes", path, size);
+		goto out_fd;
+	}
+
+	/* Every write starts on a page boundary and ends on one or at the atom's end. */
+	progress_init(&prog, "put", size);
+	for (done = 0; done < size; done += CHUNK) {
+		size_t n = size - done < CHUNK ? (size_t)(size - done) : CHUNK;
+		const char *src;
+
+		if (stream) {
+			ret = read_full(in, chunk, n);
+			if (ret < 0) {
+				progress_done(&prog);
+				if (ret == -ENODATA)
+					complain("put: %s shrank while being read", input);
+				else
+					report(CTX_FILE, ret, "put: reading %s", input);
+				goto out_abort;
+			}
+			src = chunk;
+		} else {
+			src = mem + done;
+		}
+		XXH64_update(xs, src, n);
+		ret = pwrite_full(fd, src, n, off + done);
+		if (ret < 0) {
+			progress_done(&prog);
+			report(CTX_ATOM, ret, "put %s: writing at offset %llu", path, off + done);
+			goto out_abort;
+		}
+		progress_show(&prog, done + n);
+	}
+	progress_done(&prog);
+	hash = XXH64_digest(xs);
+
+	ret = sc_commit(fd, id, size, hash, (__u16)type, 0);
+	if (ret < 0) {
+		report(CTX_ATOM, ret, "put %s: commit", path);
+		goto out_abort;
+	}
+	if (do_sync) {
+		ret = sc_sync(fd);
+		if (ret < 0) {
+			/* The atom is committed and readable; only its durability is in doubt. */
+			report(CTX_ANY, ret, "put %s: sync", path);
+			goto out_fd;
+		}
+	}
+	format_id(id, idtxt);
+	puts(idtxt);
+	status = EXIT_OK;
+	goto out_fd;
+
+out_abort:
+	sc_abort(fd, id);	/* best effort: close() aborts it anyway */
+out_fd:
+	close(fd);
+out_in:
+	if (in != STDIN_FILENO)
+		close(in);
+	if (xs)
+		XXH64_freeState(xs);
+	free(chunk);
+	free(mem);
+	return status;
+}
+
+/* ====================================================================== */
+/* get / stat                                                              */
+/* ====================================================================== */
+
+/*
+ * An atom's XXH64 covers its stored bytes; an array's covers its part table,
+ * and each part's own entry covers that part.  -EBADMSG on any mismatch.
+ */
+static int verify_atom(const struct scratch_stat *st, const char *p)
+{
+	const struct scratch_disk_part *part = (const void *)p;
+	ull table = (ull)st->nr_parts * sizeof(*part);
+	__u32 i;
+
+	if (!st->nr_parts)
+		return XXH64(p, st->stored_len, 0) == st->xxh64 ? 0 : -EBADMSG;
+	if (table > st->stored_len || XXH64(p, table, 0) != st->xxh64)
+		return -EBADMSG;
+	for (i = 0; i < st->nr_parts; i++) {
+		ull off = le64toh(part[i].off), len = le64toh(part[i].len);
+
+		if (off > st->stored_len || len > st->stored_len - off ||
+		    XXH64(p + off, len, 0) != le64toh(part[i].xxh64))
+			return -EBADMSG;
+	}
+	return 0;
+}
+
+/* Parse "N ID" for get/stat; returns EXIT_OK or a usage exit code. */
+static int atom_args(const char *cmd, int argc, char **argv, char *pathbuf, size_t len,
+		     const char **path, struct scratch_id *id)
+{
+	if (argc - optind != 2)
+		return usage_error("%s: expected N ID", cmd);
+	*path = space_arg_path(argv[optind], pathbuf, len);
+	if (!*path)
+		return usage_error("%s: '%s' is not a space", cmd, argv[optind]);
+	if (!parse_id(argv[optind + 1], id))
+		return usage_error("%s: '%s' is not an atom id (32 hex digits)", cmd, argv[optind + 1]);
+	return EXIT_OK;
+}
+
+static int cmd_get(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tenant",	required_argument,	NULL, 'T' },
+		{ "output",	required_argument,	NULL, 'o' },
+		{ "mmap",	no_argument,		NULL, 'm' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char pathbuf[64];
+	const char *path, *output = NULL, *idtxt;
+	bool set_tenant = false, use_mmap = false;
+	__u32 tenant = 0;
+	struct scratch_stat st;
+	struct scratch_id id;
+	struct progress prog;
+	char *buf = NULL;
+	void *map = MAP_FAILED;
+	size_t len = 0;
+	ull done;
+	int c, fd, out = STDOUT_FILENO, ret, status = EXIT_ERR;
+
+	while ((c = getopt_long(argc, argv, "T:o:mh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'T':
+			if (!parse_u32(optarg, &tenant, 0xffffffffU))
+				return usage_error("get: bad tenant '%s'", optarg);
+			set_tenant = true;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'm':
+			use_mmap = true;
+			break;
+		case 'h':
+			return help();
+		default:
+			return usage_error("get: bad option");
+		}
+	}
+	ret = atom_args("get", argc, argv, pathbuf, sizeof(pathbuf), &path, &id);
+	if (ret != EXIT_OK)
+		return ret;
+	idtxt = argv[optind + 1];
+
+	fd = open_space_as(path, false, set_tenant, tenant);
+	if (fd < 0)
+		return EXIT_ERR;
+	ret = sc_stat(fd, id, &st);
+	if (ret < 0) {
+		report(CTX_ATOM, ret, "get %s", idtxt);
+		goto out;
+	}
+	if (st.stored_len > SIZE_MAX) {
+		report(CTX_ANY, -EFBIG, "get %s", idtxt);
+		goto out;
+	}
+	len = (size_t)st.stored_len;
+
+	if (use_mmap) {
+		/* Zero copy from the device page cache; the mapping pins the segment until munmap. */
+		map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, (off_t)st.offset);
+		if (map == MAP_FAILED) {
+			report(CTX_ATOM, -errno, "get %s: mmap at offset %llu", idtxt, (ull)st.offset);
+			goto out;
+		}
+		buf = map;
+	} else {
+		buf = malloc(len);
+		if (!buf) {
+			report(CTX_ANY, -ENOMEM, "get %s: %zu bytes", idtxt, len);
+			goto out;
+		}
+		progress_init(&prog, "get", len);
+		for (done = 0; done < len; ) {
+			size_t n = len - done < CHUNK ? (size_t)(len - done) : CHUNK;
+			ssize_t r = pread(fd, buf + done, n, (off_t)(st.offset + done));
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				progress_done(&prog);
+				if (r == 0)
+					complain("get %s: atom ended after %llu of %zu bytes", idtxt, done, len);
+				else
+					report(CTX_ATOM, -errno, "get %s: reading at offset %llu",
+					       idtxt, (ull)st.offset + done);
+				goto out;
+			}
+			done += (ull)r;
+			progress_show(&prog, done);
+		}
+		progress_done(&prog);
+	}
+
+	/* Never emit bytes that fail their checksum: verify first, then write. */
+	ret = verify_atom(&st, buf);
+	if (ret < 0) {
+		report(CTX_ANY, ret, "get %s", idtxt);
+		goto out;
+	}
+	if (output && strcmp(output, "-")) {
+		out = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (out < 0) {
+			report(CTX_FILE, -errno, "get: %s", output);
+			out = STDOUT_FILENO;
+			goto out;
+		}
+	}
+	ret = write_full(out, buf, len);
+	if (ret < 0) {
+		report(CTX_FILE, ret, "get: writing %s", output ? output : "standard output");
+		goto out;
+	}
+	if (out != STDOUT_FILENO && close(out) < 0) {
+		out = STDOUT_FILENO;
+		report(CTX_FILE, -errno, "get: closing %s", output);
+		goto out;
+	}
+	out = STDOUT_FILENO;
+	status = EXIT_OK;
+out:
+	if (out != STDOUT_FILENO)
+		close(out);
+	if (map != MAP_FAILED)
+		munmap(map, len);
+	else
+		free(buf);
+	close(fd);
+	return status;
+}
+
+static int cmd_stat(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tenant",	required_argument,	NULL, 'T' },
+		{ "json",	no_argument,		NULL, 'j' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char pathbuf[64], idtxt[33], a[32];
+	const char *path;
+	bool set_tenant = false, json = false;
+	__u32 tenant = 0;
+	struct scratch_stat st;
+	struct scratch_id id;
+	int c, fd, ret;
+
+	while ((c = getopt_long(argc, argv, "T:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'T':
+			if (!parse_u32(optarg, &tenant, 0xffffffffU))
+				return usage_error("stat: bad tenant '%s'", optarg);
+			set_tenant = true;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			return help();
+		default:
+			return usage_error("stat: bad option");
+		}
+	}
+	ret = atom_args("stat", argc, argv, pathbuf, sizeof(pathbuf), &path, &id);
+	if (ret != EXIT_OK)
+		return ret;
+	format_id(id, idtxt);
+
+	fd = open_space_as(path, false, set_tenant, tenant);
+	if (fd < 0)
+		return EXIT_ERR;
+	ret = sc_stat(fd, id, &st);
+	close(fd);
+	if (ret < 0) {
+		report(CTX_ATOM, ret, "stat %s", idtxt);
+		return EXIT_ERR;
+	}
+
+	/* xxh64 is a string: a JSON number loses bits above 2^53 in most parsers. */
+	if (json) {
+		printf("{\"id\": \"%s\", \"offset\": %llu, \"stored_len\": %llu, "
+		       "\"length\": %llu, \"xxh64\": \"%016llx\", \"type\": %u, "
+		       "\"atom_flags\": %u, \"zstd\": %s, \"nr_parts\": %u}\n",
+		       idtxt, (ull)st.offset, (ull)st.stored_len, (ull)st.length,
+		       (ull)st.xxh64, st.type, st.atom_flags,
+		       st.atom_flags & SCRATCH_ATOM_ZSTD ? "true" : "false", st.nr_parts);
+		return EXIT_OK;
+	}
+	printf("id         %s\n", idtxt);
+	printf("offset     %llu\n", (ull)st.offset);
+	printf("stored     %llu bytes (%s)\n", (ull)st.stored_len, human(st.stored_len, a, sizeof(a)));
+	printf("length     %llu bytes\n", (ull)st.length);
+	printf("xxh64      %016llx\n", (ull)st.xxh64);
+	printf("type       %u\n", st.type);
+	printf("flags      %s\n", st.atom_flags & SCRATCH_ATOM_ZSTD ? "zstd" :
+	       st.atom_flags ? "unknown" : "none");
+	if (st.nr_parts)
+		printf("parts      %u\n", st.nr_parts);
+	return EXIT_OK;
+}
+
+/* ====================================================================== */
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{ "attach",	cmd_attach },
+	{ "detach",	cmd_detach },
+	{ "status",	cmd_status },
+	{ "features",	cmd_features },
+	{ "put",	cmd_put },
+	{ "get",	cmd_get },
+	{ "stat",	cmd_stat },
+};
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2)
+		return usage_error("no command given");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
+		return help();
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	return usage_error("unknown command '%s'", argv[1]);
+}
