@@ -23,7 +23,7 @@ UNIT_SRC  := $(wildcard tests/unit/*.c)
 UNITS     := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 TOOLS     := $(B)/scratchctl
 
-.PHONY: all deps module module-6.12 tools tests units check check-6.1 check-6.12 \
+.PHONY: all deps module module-6.12 tools tests units check check-6.1 check-6.12 fuzz \
 	unit demo bench lint sparse clean
 .DEFAULT_GOAL := all
 
@@ -102,3 +102,6 @@ bench: deps
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf $(B)
+
+fuzz:
+	@scripts/fuzz.sh $(or $(FUZZ_SECONDS),60)

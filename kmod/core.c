@@ -6,6 +6,17 @@
  */
 #include "core.h"
 
+/* True when any of the @n bytes at @p is not zero. */
+static int memchr_inv_zero(const void *p, size_t n)
+{
+	const u8 *b = p;
+
+	while (n--)
+		if (*b++)
+			return 1;
+	return 0;
+}
+
 int sc_geom_init(struct sc_geom *g, u32 seg_shift)
 {
 	u32 slots;
@@ -69,7 +80,8 @@ int sc_super_decode(const struct scratch_disk_super *d, struct sc_super_info *s)
 	c.csum = 0;
 	if (sc_xxh64(&c, sizeof(c)) != le64_to_cpu(d->csum))
 		return -EUCLEAN;
-	if (le32_to_cpu(d->version) != SCRATCH_DISK_VERSION)
+	if (le32_to_cpu(d->version) != SCRATCH_DISK_VERSION || d->reserved0 ||
+	    memchr_inv_zero(d->reserved, sizeof(d->reserved)))
 		return -EUCLEAN;
 	s->seg_shift = le32_to_cpu(d->seg_shift);
 	memcpy(s->uuid, d->uuid, sizeof(s->uuid));
@@ -86,7 +98,7 @@ int sc_super_decode(const struct scratch_disk_super *d, struct sc_super_info *s)
 	if (!s->nr_regions || s->nr_regions > SCRATCH_MAX_REGIONS ||
 	    s->region_idx >= s->nr_regions)
 		return -EUCLEAN;
-	if (sc_region_segs(&g, s->region_len) != s->nr_segs)
+	if (!s->nr_segs || sc_region_segs(&g, s->region_len) != s->nr_segs)
 		return -EUCLEAN;
 	if (s->first_seg > s->space_segs || s->nr_segs > s->space_segs - s->first_seg ||
 	    s->space_segs > U32_MAX)
@@ -116,7 +128,8 @@ int sc_seg_decode(const struct scratch_disk_seg *d, const u8 *uuid, u64 seg,
 	c.csum = 0;
 	if (sc_xxh64(&c, sizeof(c)) != le64_to_cpu(d->csum))
 		return -EUCLEAN;
-	if (memcmp(d->uuid, uuid, sizeof(d->uuid)) || le64_to_cpu(d->seg) != seg)
+	if (memcmp(d->uuid, uuid, sizeof(d->uuid)) || le64_to_cpu(d->seg) != seg ||
+	    memchr_inv_zero(d->reserved, sizeof(d->reserved)))
 		return -EUCLEAN;
 	memcpy(s->uuid, d->uuid, sizeof(s->uuid));
 	s->seg = seg;
@@ -172,7 +185,10 @@ int sc_rec_decode(const struct scratch_disk_atom *d, const struct sc_geom *g,
 	r->tenant = le32_to_cpu(d->tenant);
 	r->type = le16_to_cpu(d->type);
 	r->atom_flags = le16_to_cpu(d->atom_flags);
+	/* The RAM index keeps 32-bit lengths: RESERVE and COMMIT enforce it. */
 	if (!r->stored_len || r->stored_len > U32_MAX || r->length > U32_MAX)
+		return -EUCLEAN;
+	if (r->stored_len > (u64)g->payload_pages << SC_PAGE_SHIFT)
 		return -EUCLEAN;
 	if (r->atom_flags & ~SCRATCH_ATOM_USER_ALL || r->nr_parts > SCRATCH_MAX_PARTS)
 		return -EUCLEAN;
@@ -202,9 +218,8 @@ int sc_parts_check(const struct scratch_disk_part *parts, u32 nr_parts,
 			return -EINVAL;
 		if (off > stored_len || len > stored_len - off)
 			return -EINVAL;
-		next = off + (sc_pages(len) << SC_PAGE_SHIFT);
-		if (!len)
-			next = off;
+		/* off is page-aligned, so off >= next keeps parts off each other's pages. */
+		next = off + len;
 	}
 	return 0;
 }

@@ -10,7 +10,7 @@ pkgs=(
 	linux-image-6.12-amd64 linux-headers-6.12-amd64
 	linux-source-6.1
 	liburing-dev libzstd-dev libxxhash-dev
-	sparse fio clang
+	sparse fio clang libclang-rt-14-dev
 )
 
 missing=()

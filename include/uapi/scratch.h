@@ -14,7 +14,7 @@
  *            by another tenant (indistinguishable on purpose).
  *   EBADMSG  the atom exists but failed verification (reserved for checks).
  *   ENOSPC   no segment can take the reservation: every candidate is pinned.
- *   EFBIG    the atom is larger than a segment's payload area.
+ *   EFBIG    the atom is larger than a segment's payload area or 4 GiB - 1.
  *   ENOTBLK  the path to attach is not a block device.
  *   EINVAL   a malformed request: bad size field, unknown flag, non-zero
  *            reserved field, unaligned or out-of-range offset or length.
@@ -163,7 +163,7 @@ struct scratch_tenant {
 struct scratch_reserve {
 	__u32	size;
 	__u32	flags;		/* none defined: 0 */
-	__u64	stored_len;	/* 1 .. segment payload size */
+	__u64	stored_len;	/* 1 .. min(segment payload, 4 GiB - 1) */
 	__u32	nr_parts;	/* 0 for a plain atom, 1..SCRATCH_MAX_PARTS */
 	__u32	reserved0;
 	struct scratch_id id;	/* out */
@@ -187,7 +187,7 @@ struct scratch_commit {
 	__u32	size;
 	__u32	flags;		/* none defined: 0 */
 	struct scratch_id id;
-	__u64	length;		/* logical (e.g. uncompressed) length */
+	__u64	length;		/* logical (uncompressed) length, < 4 GiB */
 	__u64	xxh64;
 	__u16	type;		/* user type tag */
 	__u16	atom_flags;	/* SCRATCH_ATOM_* */
