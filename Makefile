@@ -95,9 +95,20 @@ demo: deps
 	@$(MAKE) -s all
 	@tests/vm/run.sh --kernel 6.1 --drives 2 --drive-size 512M -- demo
 
+# fio (with its libraries, added by mkinitramfs) and scratch-bench go to /bench.
+$(B)/bench/fio: /usr/bin/fio
+	@mkdir -p $(@D)
+	cp $< $@
+$(B)/bench/scratch-bench: tools/scratch-bench.c include/uapi/scratch.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -static -o $@ $< -luring -lxxhash
+
 bench: deps
-	@$(MAKE) -s all
-	@tests/vm/run.sh --kernel 6.1 --drives 1 --drive-size 4G --mem 3G --bench -- bench
+	@$(MAKE) -s all $(B)/bench/fio $(B)/bench/scratch-bench
+	@tests/vm/run.sh --kernel 6.1 --drives 1 --drive-size 4G --mem 3G --bench -- bench \
+		| tee $(B)/bench.log
+	@sed -n 's/^BENCH-JSON //p' $(B)/bench.log > $(B)/bench.json
+	@echo "bench: ratios in $(B)/bench.json"
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

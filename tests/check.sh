@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Body of `make check`: native unit tests and the VM suite per kernel, each logged, then one TAP summary line.
+#
+# Usage: tests/check.sh [unit] [6.1] [6.12]    (no argument: all three)
+# Logs: build/check/unit.tap, build/check/<kernel>.tap.  Every stage runs even if an earlier one
+# failed; the last output line is "N passed, N failed"; exit 1 on any failure.
+# Environment: SCRATCH_CHECK_VM_TIMEOUT (seconds per VM run, default 1200).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+OUT=build/check
+mkdir -p "$OUT"
+[ $# -gt 0 ] || set -- unit 6.1 6.12
+
+logs=()
+rc=0
+
+# stage NAME LOG CMD...: run CMD with output shown and tee'd to LOG; a failing CMD whose log
+# has no `not ok` line gets one, so the summary counts it.
+stage() {
+	local name=$1 log=$2 t0 src=0
+	shift 2
+	echo "# ==== $name: $*"
+	t0=$(date +%s)
+	set +e
+	"$@" 2>&1 | tee "$log"
+	src=${PIPESTATUS[0]}
+	set -e
+	if [ "$src" -ne 0 ]; then
+		rc=1
+		if ! grep -q '^not ok' "$log"; then
+			echo "not ok - $name: exit $src" | tee -a "$log"
+		fi
+	fi
+	echo "# ==== $name: exit $src after $(($(date +%s) - t0))s"
+	logs+=("$log")
+}
+
+for what in "$@"; do
+	case $what in
+	unit)
+		if ! ls tests/unit/*.c >/dev/null 2>&1; then
+			echo "# ==== unit: no unit tests (tests/unit/*.c), skipped"
+			continue
+		fi
+		stage unit "$OUT/unit.tap" make -s unit
+		;;
+	6.1 | 6.12)
+		stage "vm-$what" "$OUT/$what.tap" tests/vm/run.sh --kernel "$what" --drives 2 \
+			--drive-size 1G --timeout "${SCRATCH_CHECK_VM_TIMEOUT:-1200}" -- check
+		;;
+	*)
+		echo "check.sh: unknown stage '$what' (unit, 6.1, 6.12)" >&2
+		exit 2
+		;;
+	esac
+done
+
+if [ ${#logs[@]} -eq 0 ]; then
+	echo "0 passed, 0 failed"
+	exit 1
+fi
+tests/tap-summary.sh "${logs[@]}" || rc=1
+exit $rc

@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot a QEMU (TCG) test VM with NVMe drives and scratch.ko, stream a guest mode script's output, check the kernel log.
+set -euo pipefail
+
+usage() {
+	cat <<'EOF'
+Usage: tests/vm/run.sh [options] [--] MODE [ARGS...]
+  MODE                 guest script /guest/MODE.sh (check, demo, bench); ARGS are passed to it
+  --kernel 6.1|6.12|KVER  guest kernel: newest /boot/vmlinuz-<series>.*-amd64, or an exact KVER (default 6.1)
+  --module PATH        scratch.ko to load (default kmod/scratch.ko for 6.1, build/k6.12/kmod/scratch.ko for 6.12)
+  --tests DIR          directory whose executables become /tests (default build/tests; env SCRATCH_VM_TESTS)
+  --drives N           number of emulated NVMe drives, serials sc0..sc<N-1> (default 2)
+  --drive-size SIZE    size of each fresh sparse raw image, truncate(1) syntax (default 1G)
+  --mem SIZE           guest memory (default 2G, 3G with --bench)
+  --cpus N             guest CPUs (default 2)
+  --timeout SEC        wall-clock limit for the whole VM run, then QEMU is killed (default 1500)
+  --test-timeout SEC   per-program timeout inside the guest (sc_timeout=, default 600)
+  --append STRING      extra kernel command line
+  --bench              benchmark VM: 3G memory unless --mem, drive cache=writeback (flushes reach the host)
+  --keep               keep the drive images after the run
+Environment: SCRATCH_VM_KVM=1 (use KVM instead of TCG), SCRATCH_VM_DIR (work dir, default build/vm),
+  SCRATCH_VM_MODULE (default for --module), SCRATCH_VM_TESTS, SCRATCH_VM_BENCH, SCRATCH_VM_TOOLS
+  (see mkinitramfs.sh).
+Output: the guest's test channel on stdout, live. Kernel console: <vmdir>/<kver>-<mode>.console.log.
+Exit: the guest's SCRATCH-EXIT code; 1 (with a `not ok` line) if it is missing, or on kernel splats.
+EOF
+}
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+
+KERNEL=6.1
+MODULE=${SCRATCH_VM_MODULE:-}
+DRIVES=2
+DSIZE=1G
+MEM=
+CPUS=2
+TMO=1500
+TEST_TMO=
+EXTRA_APPEND=
+BENCH=0
+KEEP=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) KERNEL=$2; shift 2 ;;
+	--module) MODULE=$2; shift 2 ;;
+	--tests) export SCRATCH_VM_TESTS=$2; shift 2 ;;
+	--drives) DRIVES=$2; shift 2 ;;
+	--drive-size) DSIZE=$2; shift 2 ;;
+	--mem) MEM=$2; shift 2 ;;
+	--cpus) CPUS=$2; shift 2 ;;
+	--timeout) TMO=$2; shift 2 ;;
+	--test-timeout) TEST_TMO=$2; shift 2 ;;
+	--append) EXTRA_APPEND=$2; shift 2 ;;
+	--bench) BENCH=1; shift ;;
+	--keep) KEEP=1; shift ;;
+	-h | --help) usage; exit 0 ;;
+	--) shift; break ;;
+	-*) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+	*) break ;;
+	esac
+done
+[ $# -ge 1 ] || { usage >&2; exit 2; }
+MODE=$1
+shift
+ARGS=("$@")
+
+vmfail() { # vmfail REASON: a counted TAP failure, exit 1
+	echo "not ok - vm: $*"
+	exit 1
+}
+
+case $MODE in '' | *[!A-Za-z0-9_-]*) vmfail "bad mode '$MODE'" ;; esac
+[ -f "$HERE/guest/$MODE.sh" ] || vmfail "no guest script tests/vm/guest/$MODE.sh"
+case $DRIVES in '' | *[!0-9]*) vmfail "bad --drives $DRIVES" ;; esac
+case $TMO in '' | *[!0-9]*) vmfail "bad --timeout $TMO" ;; esac
+[ -n "$MEM" ] || { [ $BENCH = 1 ] && MEM=3G || MEM=2G; }
+
+# ---- kernel and module -------------------------------------------------------------------
+case $KERNEL in
+6.1 | 6.12)
+	vmlinuz=$(printf '%s\n' /boot/vmlinuz-"$KERNEL".*-amd64 | grep -v '\*' | sort -V | tail -n 1) || true
+	[ -n "$vmlinuz" ] || vmfail "no /boot/vmlinuz-$KERNEL.*-amd64 (run make deps)"
+	kver=${vmlinuz#/boot/vmlinuz-}
+	series=$KERNEL
+	;;
+*)
+	kver=$KERNEL
+	vmlinuz=/boot/vmlinuz-$kver
+	series=$(echo "$kver" | cut -d. -f1,2)
+	;;
+esac
+[ -r "$vmlinuz" ] || vmfail "kernel image $vmlinuz not readable"
+if [ -z "$MODULE" ]; then
+	case $series in
+	6.12) MODULE=$ROOT/build/k6.12/kmod/scratch.ko ;;
+	*) MODULE=$ROOT/kmod/scratch.ko ;;
+	esac
+fi
+[ -f "$MODULE" ] || vmfail "module $MODULE not built (make module / make module-6.12)"
+vermagic=$(modinfo -F vermagic "$MODULE" 2>/dev/null | cut -d' ' -f1) || true
+[ -z "$vermagic" ] || [ "$vermagic" = "$kver" ] ||
+	vmfail "$MODULE was built for $vermagic, not for $kver"
+command -v qemu-system-x86_64 >/dev/null || vmfail "qemu-system-x86_64 not installed (make deps)"
+
+VMDIR=${SCRATCH_VM_DIR:-$ROOT/build/vm}
+mkdir -p "$VMDIR"
+tag=$kver-$MODE
+console=$VMDIR/$tag.console.log
+testlog=$VMDIR/$tag.test.log
+qlog=$VMDIR/$tag.qemu.log
+base_initrd=$VMDIR/initramfs-$kver.cpio.gz
+
+# One run per kernel+mode at a time: they share log and image names.
+exec 9>"$VMDIR/$tag.lock"
+flock -n 9 || { echo "# vm: waiting for another $tag run to finish" >&2; flock 9; }
+
+"$HERE/mkinitramfs.sh" "$kver" "$MODULE" "$base_initrd" >&2 || vmfail "mkinitramfs failed"
+
+# ---- per-run state (removed on exit) -----------------------------------------------------
+qpid=
+spid=
+images=()
+run_initrd=
+# shellcheck disable=SC2317 # invoked by the traps
+cleanup() {
+	local i
+	if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then
+		kill -TERM -- -"$qpid" 2>/dev/null || kill -TERM "$qpid" 2>/dev/null || true
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 -- -"$qpid" 2>/dev/null || kill -0 "$qpid" 2>/dev/null || break
+			sleep 0.3
+		done
+		kill -KILL -- -"$qpid" 2>/dev/null || true
+		kill -KILL "$qpid" 2>/dev/null || true
+		wait "$qpid" 2>/dev/null || true
+	fi
+	if [ -n "$spid" ]; then
+		kill "$spid" 2>/dev/null || true
+		wait "$spid" 2>/dev/null || true
+	fi
+	[ -z "$run_initrd" ] || rm -f "$run_initrd"
+	[ "$KEEP" = 1 ] || [ ${#images[@]} -eq 0 ] || rm -f "${images[@]}"
+}
+trap cleanup EXIT
+trap 'echo "not ok - vm: interrupted"; exit 130' INT
+trap 'echo "not ok - vm: terminated"; exit 143' TERM HUP
+
+initrd=$base_initrd
+if [ ${#ARGS[@]} -gt 0 ]; then
+	# Arguments travel as a second (concatenated) initramfs segment: /sc_args, one per line.
+	run_initrd=$VMDIR/$tag.initrd
+	argdir=$(mktemp -d "${TMPDIR:-/tmp}/scratch-args.XXXXXX")
+	printf '%s\n' "${ARGS[@]}" >"$argdir/sc_args"
+	{
+		cat "$base_initrd"
+		(cd "$argdir" && echo sc_args | cpio -o -H newc -R 0:0 --quiet) | gzip -1
+	} >"$run_initrd"
+	rm -rf "$argdir"
+	initrd=$run_initrd
+fi
+
+cache=unsafe
+[ $BENCH = 1 ] && cache=writeback
+drive_opts=()
+for ((i = 0; i < DRIVES; i++)); do
+	img=$VMDIR/$tag-nvme$i.img
+	rm -f "$img"
+	truncate -s "$DSIZE" "$img"
+	images+=("$img")
+	drive_opts+=(-drive "file=$img,if=none,id=d$i,format=raw,cache=$cache"
+		-device "nvme,serial=sc$i,drive=d$i")
+done
+
+append="console=ttyS0,115200 oops=panic panic=-1 panic_on_warn=0 softlockup_panic=0 loglevel=4"
+append+=" sc_mode=$MODE sc_drives=$DRIVES"
+[ -z "$TEST_TMO" ] || append+=" sc_timeout=$TEST_TMO"
+[ -z "$EXTRA_APPEND" ] || append+=" $EXTRA_APPEND"
+
+if [ "${SCRATCH_VM_KVM:-0}" = 1 ]; then
+	accel=(-accel kvm -cpu host)
+else
+	accel=(-accel tcg -cpu max)
+fi
+qemu=(qemu-system-x86_64 "${accel[@]}" -machine q35 -smp "$CPUS" -m "$MEM"
+	-nodefaults -display none -no-reboot
+	-kernel "$vmlinuz" -initrd "$initrd" -append "$append"
+	-serial "file:$console" -serial "file:$testlog"
+	"${drive_opts[@]}")
+
+rm -f "$console" "$testlog" "$qlog"
+: >"$testlog"
+echo "# vm: $kver, mode $MODE, $DRIVES x $DSIZE NVMe, ${MEM} RAM, $CPUS cpus, ${accel[1]}, timeout ${TMO}s"
+t0=$(date +%s)
+# timeout(1) runs QEMU in a new process group led by $qpid: cleanup kills that whole group.
+timeout -k 10 "$TMO" "${qemu[@]}" </dev/null >"$qlog" 2>&1 &
+qpid=$!
+# Live stream of the test channel until QEMU is gone (CRs from a cooked tty removed).
+tail -n +1 -s 0.2 -F --pid="$qpid" "$testlog" 2>/dev/null | sed -u 's/\r$//' &
+spid=$!
+wait "$spid" || true
+spid=
+qrc=0
+wait "$qpid" || qrc=$?
+qpid=
+t1=$(date +%s)
+echo "# vm: QEMU exited ($qrc) after $((t1 - t0))s; kernel console: ${console#"$ROOT"/}"
+
+# ---- verdict -------------------------------------------------------------------------------
+status=0
+sed -i 's/\r$//' "$console" "$testlog" 2>/dev/null || true
+exit_line=$(grep -a '^SCRATCH-EXIT [0-9]*$' "$testlog" | tail -n 1) || true
+if [ -n "$exit_line" ]; then
+	status=${exit_line#SCRATCH-EXIT }
+else
+	if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+		reason="timeout after ${TMO}s, QEMU killed"
+	elif panic=$(grep -a -m1 'Kernel panic' "$console" 2>/dev/null); then
+		reason="guest kernel panic: ${panic#*] }"
+	elif [ "$qrc" != 0 ]; then
+		reason="QEMU failed with exit code $qrc"
+		sed 's/^/# qemu: /' "$qlog" | tail -n 20
+	else
+		reason="guest stopped without SCRATCH-EXIT"
+	fi
+	echo "not ok - vm: $reason"
+	echo "# last lines of the kernel console:"
+	tail -n 15 "$console" 2>/dev/null | sed 's/^/# console: /'
+	status=1
+fi
+
+# Kernel splats, attributed to the test whose start/end markers enclose them.
+splat_re='BUG:|WARNING:|Oops|general protection fault|Kernel panic|hung_task|blocked for more than|soft lockup|KASAN|UBSAN|possible circular locking|Call Trace:'
+if [ -f "$console" ] && grep -a -v 'scratch-test:' "$console" | grep -aqE "$splat_re"; then
+	echo "# kernel log splats (${console#"$ROOT"/}):"
+	grep -a -v 'scratch-test:' "$console" | grep -aE "$splat_re" | head -n 40 | sed 's/^/# kernel: /'
+	first=$(grep -a -v 'scratch-test:' "$console" | grep -anE "$splat_re" | head -n 1 | cut -d: -f1)
+	echo "# kernel log after the first splat:"
+	grep -a -v 'scratch-test:' "$console" | sed -n "${first},$((first + 30))p" | sed 's/^/# kernel: /'
+	awk -v re="$splat_re" '
+		{ sub(/\r$/, "") }
+		/scratch-test: start / { cur = $0; sub(/.*scratch-test: start /, "", cur); next }
+		/scratch-test: end /   { cur = ""; next }
+		$0 ~ re {
+			key = (cur == "") ? "-" : cur
+			if (!(key in seen)) {
+				seen[key] = 1
+				line = $0
+				sub(/^\[[^]]*\] */, "", line)
+				where = (cur == "") ? "outside any test" : "in test " cur
+				printf "not ok - kernel log: %s (%s)\n", line, where
+			}
+		}' "$console"
+	status=1
+fi
+
+exit "$status"
