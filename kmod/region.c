@@ -18,8 +18,13 @@ int scratch_region_open(struct sc_region *r, const char *path, u64 off, u64 len)
 
 	/* O_EXCL on a block device claims it: mounted or attached gives EBUSY. */
 	f = filp_open(path, O_RDWR | O_EXCL | O_LARGEFILE, 0);
-	if (IS_ERR(f))
-		return PTR_ERR(f) == -EACCES ? -EROFS : PTR_ERR(f);
+	if (IS_ERR(f)) {
+		ret = PTR_ERR(f);
+		/* A directory cannot be opened for writing: not a block device. */
+		if (ret == -EISDIR)
+			return -ENOTBLK;
+		return ret == -EACCES ? -EROFS : ret;
+	}
 	ret = -ENOTBLK;
 	if (!S_ISBLK(file_inode(f)->i_mode))
 		goto err_put;

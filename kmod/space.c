@@ -332,15 +332,34 @@ void scratch_space_info(struct sc_space *s, struct scratch_info *info)
 	info->reload_us = s->reload_us;
 }
 
-int scratch_get_features(void __user *arg)
+/*
+ * Output-only structs follow the input rules too: a size the module knows,
+ * zero bytes past it, zero reserved fields; so that they can grow.
+ */
+static int sc_out_struct_check(void *k, size_t ksize, void __user *arg,
+			       const void *reserved, size_t rsize)
 {
-	struct scratch_features ft;
 	u32 usize;
+	int ret;
 
 	if (get_user(usize, (u32 __user *)arg))
 		return -EFAULT;
-	if (usize < sizeof(ft))
+	if (usize < ksize)
 		return -EINVAL;
+	ret = copy_struct_from_user(k, ksize, arg, usize);
+	if (ret)
+		return ret;
+	return memchr_inv(reserved, 0, rsize) ? -EINVAL : 0;
+}
+
+int scratch_get_features(void __user *arg)
+{
+	struct scratch_features ft;
+	int ret;
+
+	ret = sc_out_struct_check(&ft, sizeof(ft), arg, ft.reserved, sizeof(ft.reserved));
+	if (ret)
+		return ret;
 	memset(&ft, 0, sizeof(ft));
 	ft.size = sizeof(ft);
 	ft.abi_version = SCRATCH_ABI_VERSION;
@@ -350,12 +369,23 @@ int scratch_get_features(void __user *arg)
 	return copy_to_user(arg, &ft, sizeof(ft)) ? -EFAULT : 0;
 }
 
+static int sc_get_info(struct sc_space *s, void __user *arg)
+{
+	struct scratch_info info;
+	int ret;
+
+	ret = sc_out_struct_check(&info, sizeof(info), arg, info.reserved,
+				  sizeof(info.reserved));
+	if (ret)
+		return ret;
+	scratch_space_info(s, &info);
+	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
 static long sc_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 {
 	struct sc_file *f = file->private_data;
 	void __user *arg = (void __user *)uarg;
-	struct scratch_info info;
-	u32 usize;
 
 	switch (cmd) {
 	case SCRATCH_IOC_GET_FEATURES:
@@ -363,12 +393,7 @@ static long sc_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 	case SCRATCH_IOC_SYNC:
 		return scratch_space_sync(f->space);
 	case SCRATCH_IOC_INFO:
-		if (get_user(usize, (u32 __user *)arg))
-			return -EFAULT;
-		if (usize < sizeof(info))
-			return -EINVAL;
-		scratch_space_info(f->space, &info);
-		return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
+		return sc_get_info(f->space, arg);
 	}
 	return scratch_atom_ioctl(f, cmd, arg);
 }
