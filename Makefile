@@ -37,11 +37,13 @@ module: kmod/scratch.ko
 kmod/scratch.ko: $(KMOD_SRC) include/uapi/scratch.h
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
-# 6.12 builds in a shadow tree of symlinks: Kbuild writes objects beside sources.
+# 6.12 builds in a shadow tree: Kbuild writes objects (and generated sources)
+# beside the sources, so it gets copies; with symlinks its modpost output
+# landed in kmod/ and broke the 6.1 module.
 module-6.12: $(SHADOW)/kmod/scratch.ko
 $(SHADOW)/kmod/scratch.ko: $(KMOD_SRC) include/uapi/scratch.h
 	@mkdir -p $(SHADOW)/kmod $(SHADOW)/include/uapi
-	@for f in $(KMOD_SRC) include/uapi/scratch.h; do ln -sfn $(CURDIR)/$$f $(SHADOW)/$$f; done
+	@for f in $(KMOD_SRC) include/uapi/scratch.h; do cmp -s $$f $(SHADOW)/$$f || cp $$f $(SHADOW)/$$f; done
 	$(MAKE) -C $(KDIR_612) M=$(CURDIR)/$(SHADOW) W=1 modules
 
 sparse:
