@@ -31,4 +31,24 @@ static inline void vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags)
 }
 #endif
 
+/*
+ * Async buffered reads (io_uring waits on the page instead of punting the
+ * read to a worker) are advertised per file through FMODE_BUF_RASYNC up to
+ * 6.10, and in file_operations.fop_flags (FOP_BUFFER_RASYNC) from 6.11.
+ * Kbuild probes fs.h for fop_flags.
+ */
+#include <linux/fs.h>
+#ifdef SCRATCH_HAVE_FOP_FLAGS
+#define SCRATCH_FOP_ASYNC_READS		.fop_flags = FOP_BUFFER_RASYNC,
+static inline void scratch_file_async_reads(struct file *file)
+{
+}
+#else
+#define SCRATCH_FOP_ASYNC_READS
+static inline void scratch_file_async_reads(struct file *file)
+{
+	file->f_mode |= FMODE_BUF_RASYNC;
+}
+#endif
+
 #endif /* SCRATCH_COMPAT_H */

@@ -44,16 +44,26 @@ ssize_t scratch_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		want = min_t(u64, count, avail);
 	iov_iter_truncate(to, want);
 
+	/*
+	 * The device's own kiocb.  Under IOCB_WAITQ it carries io_uring's
+	 * wait entry: the page cache queues that entry, never this kiocb,
+	 * so the kiocb can live on the stack; the retry looks the atom up
+	 * again (and finds it gone if it was evicted meanwhile).
+	 */
 	init_sync_kiocb(&k, r->file);
 	k.ki_pos = sc_dev_pos(s, seg, iocb->ki_pos);
-	k.ki_flags |= iocb->ki_flags & (IOCB_NOWAIT | IOCB_DIRECT | IOCB_HIPRI);
+	k.ki_flags |= iocb->ki_flags & (IOCB_NOWAIT | IOCB_DIRECT | IOCB_HIPRI | IOCB_WAITQ);
+	if (iocb->ki_flags & IOCB_WAITQ)
+		k.ki_waitq = iocb->ki_waitq;
 	ret = r->file->f_op->read_iter(&k, to);
 	/*
 	 * io_uring does not retry short reads on a character device: a
 	 * non-blocking read that found only part of the range cached must
-	 * fail whole, so that io_uring retries it from a worker.
+	 * fail whole, so that io_uring retries it (waiting on the page).
+	 * On that retry (IOCB_WAITQ) io_uring handles partial reads itself.
 	 */
-	if ((iocb->ki_flags & IOCB_NOWAIT) && ret > 0 && ret < want) {
+	if ((iocb->ki_flags & IOCB_NOWAIT) && !(iocb->ki_flags & IOCB_WAITQ) &&
+	    ret > 0 && ret < want) {
 		iov_iter_revert(to, ret);
 		ret = -EAGAIN;
 	}

@@ -288,8 +288,12 @@ static int sc_open(struct inode *inode, struct file *file)
 	s->nr_open++;
 	spin_unlock(&s->lock);
 	file->private_data = f;
-	/* Cached reads complete inline under io_uring; O_DIRECT is forwarded. */
+	/*
+	 * Cached reads complete inline under io_uring, uncached ones wait on
+	 * the page without a worker thread; O_DIRECT is forwarded.
+	 */
 	file->f_mode |= FMODE_NOWAIT | FMODE_CAN_ODIRECT;
+	scratch_file_async_reads(file);
 	return 0;
 }
 
@@ -416,4 +420,5 @@ const struct file_operations scratch_space_fops = {
 	.unlocked_ioctl = sc_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = default_llseek,
+	SCRATCH_FOP_ASYNC_READS
 };
