@@ -26,10 +26,22 @@ static vm_fault_t sc_vm_fault(struct vm_fault *vmf)
 	return filemap_fault(vmf);
 }
 
+/*
+ * Fault-around over the whole page table the fault is in (up to 2 MiB),
+ * clipped to the VMA, instead of fault_around_bytes (64 KiB): atoms are
+ * read whole, and this maps only pages already cached, without I/O.  The
+ * core only requires the range to stay inside vmf->pmd's table.
+ */
 static vm_fault_t sc_vm_map_pages(struct vm_fault *vmf, pgoff_t start, pgoff_t end)
 {
-	if (sc_vma_dead(vmf->vma))
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long lo = max(vmf->address & PMD_MASK, vma->vm_start);
+	unsigned long hi = min((vmf->address & PMD_MASK) + PMD_SIZE, vma->vm_end);
+
+	if (sc_vma_dead(vma))
 		return VM_FAULT_SIGBUS;
+	start = vma->vm_pgoff + ((lo - vma->vm_start) >> PAGE_SHIFT);
+	end = vma->vm_pgoff + ((hi - vma->vm_start) >> PAGE_SHIFT) - 1;
 	return filemap_map_pages(vmf, start, end);
 }
 
