@@ -18,7 +18,7 @@
 #include "core.h"
 
 #define SC_MAX_SPACES		256
-#define SC_INITIAL_SLOTS	64	/* index entries of a newly opened segment */
+#define SC_INITIAL_SLOTS	8	/* index entries of a newly opened segment */
 
 /* Slot states of struct sc_atom.state (low nibble). */
 #define SC_A_EMPTY		0	/* never used, or aborted */

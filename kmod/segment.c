@@ -280,14 +280,12 @@ int scratch_evict_one(struct sc_space *s)
 	spin_unlock(&s->lock);
 	kvfree(atoms);
 
-	/* Give the RAM back now: dirty or clean, these pages are garbage. */
+	/*
+	 * The new generation reaches the disk first: a crash from here on
+	 * reloads the segment as free, so evicted atoms never come back.
+	 */
 	mapping = sc_seg_region(s, seg)->file->f_mapping;
 	start = sc_seg_dev_pos(s, seg);
-	filemap_invalidate_lock(mapping);
-	truncate_inode_pages_range(mapping, start, start + (1ULL << s->geom.seg_shift) - 1);
-	filemap_invalidate_unlock(mapping);
-
-	/* The new generation is on disk before the space is written again. */
 	ret = sc_seg_write_header(s, seg, SCRATCH_SEG_FREE, gen, 0);
 	if (!ret)
 		ret = filemap_write_and_wait_range(mapping, start, start + SC_PAGE - 1);
@@ -296,6 +294,11 @@ int scratch_evict_one(struct sc_space *s)
 	if (ret)
 		pr_warn_ratelimited("scratch%d: segment %u: free header not written: %d\n",
 				    s->id, seg->idx, ret);
+
+	/* Give the RAM back now: dirty or clean, these pages are garbage. */
+	filemap_invalidate_lock(mapping);
+	truncate_inode_pages_range(mapping, start, start + (1ULL << s->geom.seg_shift) - 1);
+	filemap_invalidate_unlock(mapping);
 
 	spin_lock(&s->lock);
 	sc_seg_make_free_locked(s, seg);
