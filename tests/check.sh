@@ -46,6 +46,8 @@ for what in "$@"; do
 			continue
 		fi
 		stage unit "$OUT/unit.tap" make -s unit
+		# The on-disk parsers, briefly; `make fuzz` runs longer.
+		stage fuzz "$OUT/fuzz.tap" scripts/fuzz.sh "${SCRATCH_CHECK_FUZZ_SECONDS:-15}"
 		;;
 	6.1 | 6.12)
 		stage "vm-$what" "$OUT/$what.tap" tests/vm/run.sh --kernel "$what" --drives 2 \
