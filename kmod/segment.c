@@ -6,8 +6,10 @@
  *
  * Life of a segment: FREE -> OPEN -> SEALED -> DYING -> FREE.  Its generation
  * advances when it becomes DYING, which makes every id handed out for it stale
- * at once; its header on disk says FREE with the new generation before the
- * segment is reused, so a crash cannot bring evicted atoms back.
+ * at once.  Both transitions reach the disk before anything depends on them:
+ * the FREE header (new generation) before the page cache is dropped, so a
+ * crash cannot bring evicted atoms back; the OPEN header before the first id
+ * is handed out, so a crash cannot make a generation's ids name other atoms.
  */
 #include <linux/blkdev.h>
 #include <linux/ktime.h>
@@ -149,8 +151,18 @@ int scratch_seg_open_next(struct sc_space *s, u32 hint)
 	seq = s->next_seq++;
 	gen = seg->gen;
 	spin_unlock(&s->lock);
-	/* In the page cache now; a sync makes it durable before any record. */
+	/*
+	 * Durable before the first id of this generation is handed out: else
+	 * a crash leaves the disk saying FREE at this generation, the reload
+	 * reopens the segment at the same one, and ids given out before the
+	 * crash name new atoms (found by the power-cut test).
+	 */
 	ret = sc_seg_write_header(s, seg, SCRATCH_SEG_OPEN, gen, seq);
+	if (!ret)
+		ret = filemap_write_and_wait_range(r->file->f_mapping, sc_seg_dev_pos(s, seg),
+						   sc_seg_dev_pos(s, seg) + SC_PAGE - 1);
+	if (!ret)
+		ret = blkdev_issue_flush(r->bdev);
 	if (ret)
 		goto err_atoms;
 

@@ -19,11 +19,23 @@ Usage: tests/vm/run.sh [options] [--] MODE [ARGS...]
   --append STRING      extra kernel command line
   --bench              benchmark VM: 3G memory unless --mem, drive cache=writeback (flushes reach the host)
   --keep               keep the drive images after the run
+  --images DIR         boot on the images DIR/nvme<i>.img, creating missing ones (sparse,
+                       --drive-size); they are kept, whatever state the guest left them in
+  --reuse-images       the same with the default image names in the work dir
+  --file PATH          make a host file readable in the guest as /sc_files/<basename> (repeatable)
+  --kill-after SEC     power cut: SIGKILL QEMU SEC seconds (fractions allowed) after the kill
+                       clock starts, which is when the test channel shows its first line, or
+                       with --kill-lines N, its N-th line matching --kill-match REGEX
+                       (grep -E, default '^COMMIT '); a missing SCRATCH-EXIT is then no failure
+  --kill-lines N       see --kill-after
+  --kill-match REGEX   see --kill-after
 Environment: SCRATCH_VM_KVM=1 (use KVM instead of TCG), SCRATCH_VM_DIR (work dir, default build/vm),
   SCRATCH_VM_MODULE (default for --module), SCRATCH_VM_TESTS, SCRATCH_VM_BENCH, SCRATCH_VM_TOOLS
   (see mkinitramfs.sh).
 Output: the guest's test channel on stdout, live. Kernel console: <vmdir>/<kver>-<mode>.console.log.
 Exit: the guest's SCRATCH-EXIT code; 1 (with a `not ok` line) if it is missing, or on kernel splats.
+  After a power cut (--kill-after): 1 if the test channel has a `not ok` line or the kernel log
+  a splat, else 0 (or the SCRATCH-EXIT code if the guest finished before the cut).
 EOF
 }
 
@@ -41,6 +53,12 @@ TEST_TMO=
 EXTRA_APPEND=
 BENCH=0
 KEEP=0
+IMAGES=
+REUSE=0
+FILES=()
+KILL_AFTER=
+KILL_LINES=0
+KILL_MATCH='^COMMIT '
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) KERNEL=$2; shift 2 ;;
@@ -55,6 +73,12 @@ while [ $# -gt 0 ]; do
 	--append) EXTRA_APPEND=$2; shift 2 ;;
 	--bench) BENCH=1; shift ;;
 	--keep) KEEP=1; shift ;;
+	--images) IMAGES=$2; REUSE=1; shift 2 ;;
+	--reuse-images) REUSE=1; shift ;;
+	--file) FILES+=("$2"); shift 2 ;;
+	--kill-after) KILL_AFTER=$2; shift 2 ;;
+	--kill-lines) KILL_LINES=$2; shift 2 ;;
+	--kill-match) KILL_MATCH=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	--) shift; break ;;
 	-*) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -76,6 +100,14 @@ case $MODE in '' | *[!A-Za-z0-9_-]*) vmfail "bad mode '$MODE'" ;; esac
 case $DRIVES in '' | *[!0-9]*) vmfail "bad --drives $DRIVES" ;; esac
 case $TMO in '' | *[!0-9]*) vmfail "bad --timeout $TMO" ;; esac
 [ -n "$MEM" ] || { [ $BENCH = 1 ] && MEM=3G || MEM=2G; }
+if [ -n "$KILL_AFTER" ]; then
+	[[ $KILL_AFTER =~ ^[0-9]+(\.[0-9]+)?$ ]] || vmfail "bad --kill-after $KILL_AFTER"
+fi
+case $KILL_LINES in '' | *[!0-9]*) vmfail "bad --kill-lines $KILL_LINES" ;; esac
+for f in ${FILES[@]+"${FILES[@]}"}; do
+	{ [ -f "$f" ] && [ -r "$f" ]; } || vmfail "--file $f: not a readable file"
+	case ${f##*/} in '' | *[!A-Za-z0-9._-]*) vmfail "--file $f: name must be [A-Za-z0-9._-]" ;; esac
+done
 
 # ---- kernel and module -------------------------------------------------------------------
 case $KERNEL in
@@ -121,6 +153,7 @@ flock -n 9 || { echo "# vm: waiting for another $tag run to finish" >&2; flock 9
 # ---- per-run state (removed on exit) -----------------------------------------------------
 qpid=
 spid=
+kpid=
 images=()
 run_initrd=
 # shellcheck disable=SC2317 # invoked by the traps
@@ -140,6 +173,10 @@ cleanup() {
 		kill "$spid" 2>/dev/null || true
 		wait "$spid" 2>/dev/null || true
 	fi
+	if [ -n "$kpid" ]; then
+		kill "$kpid" 2>/dev/null || true
+		wait "$kpid" 2>/dev/null || true
+	fi
 	[ -z "$run_initrd" ] || rm -f "$run_initrd"
 	[ "$KEEP" = 1 ] || [ ${#images[@]} -eq 0 ] || rm -f "${images[@]}"
 }
@@ -148,27 +185,53 @@ trap 'echo "not ok - vm: interrupted"; exit 130' INT
 trap 'echo "not ok - vm: terminated"; exit 143' TERM HUP
 
 initrd=$base_initrd
-if [ ${#ARGS[@]} -gt 0 ]; then
-	# Arguments travel as a second (concatenated) initramfs segment: /sc_args, one per line.
+if [ ${#ARGS[@]} -gt 0 ] || [ ${#FILES[@]} -gt 0 ]; then
+	# Arguments travel as a second (concatenated) initramfs segment: /sc_args, one per line;
+	# --file copies go in the same segment, under /sc_files/.
 	run_initrd=$VMDIR/$tag.initrd
 	argdir=$(mktemp -d "${TMPDIR:-/tmp}/scratch-args.XXXXXX")
-	printf '%s\n' "${ARGS[@]}" >"$argdir/sc_args"
+	members=()
+	if [ ${#ARGS[@]} -gt 0 ]; then
+		printf '%s\n' "${ARGS[@]}" >"$argdir/sc_args"
+		members+=(sc_args)
+	fi
+	if [ ${#FILES[@]} -gt 0 ]; then
+		mkdir "$argdir/sc_files"
+		members+=(sc_files)
+		for f in "${FILES[@]}"; do
+			cp "$f" "$argdir/sc_files/${f##*/}"
+			members+=("sc_files/${f##*/}")
+		done
+	fi
 	{
 		cat "$base_initrd"
-		(cd "$argdir" && echo sc_args | cpio -o -H newc -R 0:0 --quiet) | gzip -1
+		(cd "$argdir" && printf '%s\n' "${members[@]}" | cpio -o -H newc -R 0:0 --quiet) |
+			gzip -1
 	} >"$run_initrd"
 	rm -rf "$argdir"
 	initrd=$run_initrd
 fi
 
+# cache=unsafe (and writeback): a guest write is in the host's page cache once QEMU has
+# handled it.  So a SIGKILL of QEMU (--kill-after) loses exactly what the guest had not yet
+# handed to the emulated drive (its own page cache, requests still queued): the power cut the
+# crash test wants.  It does not model a drive losing its volatile cache (flushes are no-ops).
 cache=unsafe
 [ $BENCH = 1 ] && cache=writeback
+[ -z "$IMAGES" ] || mkdir -p "$IMAGES"
 drive_opts=()
 for ((i = 0; i < DRIVES; i++)); do
-	img=$VMDIR/$tag-nvme$i.img
-	rm -f "$img"
-	truncate -s "$DSIZE" "$img"
-	images+=("$img")
+	if [ "$REUSE" = 1 ]; then
+		# Kept images: created when missing, never removed.
+		img=$VMDIR/$tag-nvme$i.img
+		[ -z "$IMAGES" ] || img=$IMAGES/nvme$i.img
+		[ -f "$img" ] || truncate -s "$DSIZE" "$img"
+	else
+		img=$VMDIR/$tag-nvme$i.img
+		rm -f "$img"
+		truncate -s "$DSIZE" "$img"
+		images+=("$img")
+	fi
 	drive_opts+=(-drive "file=$img,if=none,id=d$i,format=raw,cache=$cache"
 		-device "nvme,serial=sc$i,drive=d$i")
 done
@@ -189,22 +252,59 @@ qemu=(qemu-system-x86_64 "${accel[@]}" -machine q35 -smp "$CPUS" -m "$MEM"
 	-serial "file:$console" -serial "file:$testlog"
 	"${drive_opts[@]}")
 
-rm -f "$console" "$testlog" "$qlog"
+killflag=$VMDIR/$tag.killed
+rm -f "$console" "$testlog" "$qlog" "$killflag"
 : >"$testlog"
 echo "# vm: $kver, mode $MODE, $DRIVES x $DSIZE NVMe, ${MEM} RAM, $CPUS cpus, ${accel[1]}, timeout ${TMO}s"
 t0=$(date +%s)
 # timeout(1) runs QEMU in a new process group led by $qpid: cleanup kills that whole group.
 timeout -k 10 "$TMO" "${qemu[@]}" </dev/null >"$qlog" 2>&1 &
 qpid=$!
+if [ -n "$KILL_AFTER" ]; then
+	# Power cut: wait for the trigger on the test channel, then SIGKILL the whole group
+	# (timeout and QEMU) at once; QEMU gets no chance to write anything more.
+	(
+		trap - EXIT INT TERM HUP
+		while kill -0 "$qpid" 2>/dev/null; do
+			if [ "$KILL_LINES" -gt 0 ]; then
+				n=$(grep -acE -- "$KILL_MATCH" "$testlog" 2>/dev/null) || true
+				[ "${n:-0}" -ge "$KILL_LINES" ] && break
+			elif [ -s "$testlog" ]; then
+				break
+			fi
+			sleep 0.1
+		done
+		kill -0 "$qpid" 2>/dev/null || exit 0
+		sleep "$KILL_AFTER"
+		kill -0 "$qpid" 2>/dev/null || exit 0
+		date +%s.%N >"$killflag"
+		kill -KILL -- -"$qpid" 2>/dev/null || kill -KILL "$qpid" 2>/dev/null || true
+	) </dev/null >/dev/null 2>&1 &
+	kpid=$!
+fi
 # Live stream of the test channel until QEMU is gone (CRs from a cooked tty removed).
 tail -n +1 -s 0.2 -F --pid="$qpid" "$testlog" 2>/dev/null | sed -u 's/\r$//' &
 spid=$!
-wait "$spid" || true
+# (stderr: no "Killed" job notice from bash after a power cut; the verdict below says why)
+{ wait "$spid" || true; } 2>/dev/null
 spid=
+# A last line cut short (power cut, crash) must not swallow the host's lines below.
+[ ! -s "$testlog" ] || [ -z "$(tail -c 1 "$testlog")" ] || echo
 qrc=0
-wait "$qpid" || qrc=$?
+{ wait "$qpid"; } 2>/dev/null || qrc=$?
 qpid=
+if [ -n "$kpid" ]; then
+	kill "$kpid" 2>/dev/null || true
+	wait "$kpid" 2>/dev/null || true
+	kpid=
+fi
 t1=$(date +%s)
+killed=0
+if [ -f "$killflag" ]; then
+	killed=1
+	echo "# vm: power cut: QEMU SIGKILLed ${KILL_AFTER}s after the trigger" \
+		"(${KILL_LINES} lines matching '$KILL_MATCH')"
+fi
 echo "# vm: QEMU exited ($qrc) after $((t1 - t0))s; kernel console: ${console#"$ROOT"/}"
 
 # ---- verdict -------------------------------------------------------------------------------
@@ -213,6 +313,11 @@ sed -i 's/\r$//' "$console" "$testlog" 2>/dev/null || true
 exit_line=$(grep -a '^SCRATCH-EXIT [0-9]*$' "$testlog" | tail -n 1) || true
 if [ -n "$exit_line" ]; then
 	status=${exit_line#SCRATCH-EXIT }
+elif [ "$killed" = 1 ]; then
+	# The power cut came first: the guest never got to its exit marker, by design.
+	if grep -aq '^not ok' "$testlog"; then
+		status=1
+	fi
 else
 	if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 		reason="timeout after ${TMO}s, QEMU killed"
