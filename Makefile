@@ -23,7 +23,7 @@ UNIT_SRC  := $(wildcard tests/unit/*.c)
 UNITS     := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 TOOLS     := $(B)/scratchctl
 
-.PHONY: all deps module module-6.12 tools tests units check check-6.1 check-6.12 fuzz \
+.PHONY: all deps module module-6.12 tools tests units check check-6.1 check-6.12 fuzz crashtest \
 	unit demo bench lint sparse clean
 .DEFAULT_GOAL := all
 
@@ -91,7 +91,12 @@ check-6.12: deps
 
 check: deps
 	@$(MAKE) -s all module-6.12
-	@tests/check.sh unit 6.1 6.12
+	@tests/check.sh unit 6.1 6.12 crash
+
+# Hundreds of power cuts (make check runs 25).
+crashtest: deps
+	@$(MAKE) -s all
+	@tests/crashtest.sh $(or $(CUTS),200) --kernel 6.1
 
 demo: deps
 	@$(MAKE) -s all

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Body of `make check`: native unit tests and the VM suite per kernel, each logged, then one TAP summary line.
 #
-# Usage: tests/check.sh [unit] [6.1] [6.12]    (no argument: all three)
+# Usage: tests/check.sh [unit] [6.1] [6.12] [crash]    (no argument: all four)
 # Logs: build/check/unit.tap, build/check/<kernel>.tap.  Every stage runs even if an earlier one
 # failed; the last output line is "N passed, N failed"; exit 1 on any failure.
 # Environment: SCRATCH_CHECK_VM_TIMEOUT (seconds per VM run, default 1200).
@@ -12,7 +12,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 OUT=build/check
 mkdir -p "$OUT"
-[ $# -gt 0 ] || set -- unit 6.1 6.12
+[ $# -gt 0 ] || set -- unit 6.1 6.12 crash
 
 logs=()
 rc=0
@@ -53,8 +53,12 @@ for what in "$@"; do
 		stage "vm-$what" "$OUT/$what.tap" tests/vm/run.sh --kernel "$what" --drives 2 \
 			--drive-size 1G --timeout "${SCRATCH_CHECK_VM_TIMEOUT:-1200}" -- check
 		;;
+	crash)
+		# Power cuts: SIGKILL of QEMU during writes, syncs and evictions.
+		stage crash "$OUT/crash.tap" tests/crashtest.sh "${SCRATCH_CHECK_CUTS:-25}" --kernel 6.1
+		;;
 	*)
-		echo "check.sh: unknown stage '$what' (unit, 6.1, 6.12)" >&2
+		echo "check.sh: unknown stage '$what' (unit, 6.1, 6.12, crash)" >&2
 		exit 2
 		;;
 	esac

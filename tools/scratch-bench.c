@@ -220,8 +220,9 @@ int main(int argc, char **argv)
 	report("hash", size, (uint64_t)n * size, hash_rate(buf, size, (uint64_t)n * size, &sink));
 	if (ioctl(fd, SCRATCH_IOC_INFO, &info))
 		die("info");
-	printf("{\"phase\":\"ram\",\"atoms\":%llu,\"atom_ram\":%llu,\"per_atom\":%.1f,\"sink\":%llu}\n",
-	       (unsigned long long)info.atoms, (unsigned long long)info.atom_ram_bytes,
+	printf("{\"phase\":\"ram\",\"atom_bytes\":%llu,\"atoms\":%llu,\"atom_ram\":%llu,\"per_atom\":%.1f,\"sink\":%llu}\n",
+	       (unsigned long long)size, (unsigned long long)info.atoms,
+	       (unsigned long long)info.atom_ram_bytes,
 	       info.atoms ? (double)info.atom_ram_bytes / info.atoms : 0.0,
 	       (unsigned long long)(sink & 1));
 	close(fd);
