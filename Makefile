@@ -16,7 +16,8 @@ WARN      := -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-decla
 CPPFLAGS  += -Iinclude -Ikmod -D_GNU_SOURCE
 HARNESS   := -I$(KSRC)/tools/testing/selftests
 
-KMOD_SRC  := $(wildcard kmod/*.c kmod/*.h) kmod/Kbuild Kbuild
+# Sources only: Kbuild generates kmod/*.mod.c, which must never reach the 6.12 tree.
+KMOD_SRC  := $(filter-out %.mod.c,$(wildcard kmod/*.c kmod/*.h)) kmod/Kbuild Kbuild
 TESTS_SRC := $(wildcard tests/*.c)
 TESTS     := $(patsubst tests/%.c,$(B)/tests/%,$(TESTS_SRC))
 UNIT_SRC  := $(wildcard tests/unit/*.c)

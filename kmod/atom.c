@@ -10,26 +10,9 @@
 #include <linux/vmalloc.h>
 #include "scratch.h"
 
-static int sc_copy_in(void *dst, size_t ksize, void __user *arg, u32 *usize)
-{
-	int ret;
-
-	if (get_user(*usize, (u32 __user *)arg))
-		return -EFAULT;
-	if (*usize < ksize)
-		return -EINVAL;
-	ret = copy_struct_from_user(dst, ksize, arg, *usize);
-	return ret;
-}
-
 static int sc_copy_out(void __user *arg, const void *src, size_t ksize)
 {
 	return copy_to_user(arg, src, ksize) ? -EFAULT : 0;
-}
-
-static bool sc_zero(const void *p, size_t n)
-{
-	return !memchr_inv(p, 0, n);
 }
 
 static void sc_mark_dirty_locked(struct sc_segment *seg, u32 slot)
@@ -145,13 +128,12 @@ static int sc_reserve(struct sc_file *f, void __user *arg)
 	struct sc_region *rg;
 	struct sc_resv *res;
 	u32 pages, i, hint;
-	u32 usize;
 	int ret;
 
-	ret = sc_copy_in(&req, sizeof(req), arg, &usize);
+	ret = scratch_struct_in(&req, sizeof(req), arg);
 	if (ret)
 		return ret;
-	if (req.flags || req.reserved0 || !sc_zero(req.reserved, sizeof(req.reserved)) ||
+	if (req.flags || req.reserved0 || !sc_is_zero(req.reserved, sizeof(req.reserved)) ||
 	    req.id.lo || req.id.hi || req.offset)
 		return -EINVAL;
 	if (!req.stored_len || req.nr_parts > SCRATCH_MAX_PARTS)
@@ -297,13 +279,13 @@ static int sc_commit(struct sc_file *f, void __user *arg)
 	struct sc_segment *seg;
 	struct sc_resv *res;
 	struct sc_atom *a;
-	u32 usize, pages;
+	u32 pages;
 	int ret;
 
-	ret = sc_copy_in(&req, sizeof(req), arg, &usize);
+	ret = scratch_struct_in(&req, sizeof(req), arg);
 	if (ret)
 		return ret;
-	if (req.flags || req.reserved0 || !sc_zero(req.reserved, sizeof(req.reserved)))
+	if (req.flags || req.reserved0 || !sc_is_zero(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
 	if (req.atom_flags & ~SCRATCH_ATOM_USER_ALL || req.length > U32_MAX)
 		return -EINVAL;
@@ -359,13 +341,12 @@ static int sc_abort(struct sc_file *f, void __user *arg)
 {
 	struct scratch_abort req;
 	struct sc_resv *res;
-	u32 usize;
 	int ret;
 
-	ret = sc_copy_in(&req, sizeof(req), arg, &usize);
+	ret = scratch_struct_in(&req, sizeof(req), arg);
 	if (ret)
 		return ret;
-	if (req.flags || !sc_zero(req.reserved, sizeof(req.reserved)))
+	if (req.flags || !sc_is_zero(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
 	spin_lock(&f->lock);
 	res = sc_resv_find(f, &req.id);
@@ -397,13 +378,12 @@ static int sc_stat(struct sc_file *f, void __user *arg)
 	struct sc_segment *seg;
 	struct sc_idparts p;
 	struct sc_atom *a, copy;
-	u32 usize;
 	int ret;
 
-	ret = sc_copy_in(&req, sizeof(req), arg, &usize);
+	ret = scratch_struct_in(&req, sizeof(req), arg);
 	if (ret)
 		return ret;
-	if (req.flags || !sc_zero(req.reserved, sizeof(req.reserved)))
+	if (req.flags || !sc_is_zero(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
 	p = sc_id_decode(&req.id);
 	spin_lock(&s->lock);
@@ -451,14 +431,14 @@ static long sc_present(struct sc_file *f, void __user *arg)
 	struct scratch_id *ids;
 	struct sc_segment *seg;
 	u8 res[SC_PRESENT_CHUNK];
-	u32 usize, done, n, i;
+	u32 done, n, i;
 	long found = 0;
 	int ret;
 
-	ret = sc_copy_in(&req, sizeof(req), arg, &usize);
+	ret = scratch_struct_in(&req, sizeof(req), arg);
 	if (ret)
 		return ret;
-	if (req.flags || req.reserved0 || !sc_zero(req.reserved, sizeof(req.reserved)) ||
+	if (req.flags || req.reserved0 || !sc_is_zero(req.reserved, sizeof(req.reserved)) ||
 	    req.count > SCRATCH_PRESENT_MAX)
 		return -EINVAL;
 	ids = kmalloc_array(SC_PRESENT_CHUNK, sizeof(*ids), GFP_KERNEL);
@@ -611,13 +591,12 @@ int scratch_space_sync(struct sc_space *s)
 static int sc_set_tenant(struct sc_file *f, void __user *arg)
 {
 	struct scratch_tenant req;
-	u32 usize;
 	int ret;
 
-	ret = sc_copy_in(&req, sizeof(req), arg, &usize);
+	ret = scratch_struct_in(&req, sizeof(req), arg);
 	if (ret)
 		return ret;
-	if (!sc_zero(req.reserved, sizeof(req.reserved)))
+	if (!sc_is_zero(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
 	spin_lock(&f->lock);
 	ret = -EPERM;

@@ -12,27 +12,11 @@
 
 #define SC_PATH_MAX	4096
 
-static bool sc_zero(const void *p, size_t n)
-{
-	return !memchr_inv(p, 0, n);
-}
-
-static int sc_get_struct(void *dst, size_t ksize, void __user *arg)
-{
-	u32 usize;
-
-	if (get_user(usize, (u32 __user *)arg))
-		return -EFAULT;
-	if (usize < ksize)
-		return -EINVAL;
-	return copy_struct_from_user(dst, ksize, arg, usize);
-}
-
 static int sc_check_spec(const struct scratch_region_spec *sp)
 {
 	if (!sp->path_len || sp->path_len >= SC_PATH_MAX)
 		return -EINVAL;
-	if (sp->reserved0 || !sc_zero(sp->reserved, sizeof(sp->reserved)))
+	if (sp->reserved0 || !sc_is_zero(sp->reserved, sizeof(sp->reserved)))
 		return -EINVAL;
 	if (sp->offset & (SCRATCH_DISK_DATA_OFF - 1) || sp->length & (SCRATCH_DISK_DATA_OFF - 1))
 		return -EINVAL;
@@ -60,11 +44,11 @@ static int sc_ctl_attach(void __user *arg)
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	ret = sc_get_struct(&req, sizeof(req), arg);
+	ret = scratch_struct_in(&req, sizeof(req), arg);
 	if (ret)
 		return ret;
 	if (req.flags & ~SCRATCH_ATTACH_ALL || req.reserved0 || req.space_id ||
-	    !sc_zero(req.reserved, sizeof(req.reserved)))
+	    !sc_is_zero(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
 	if (!req.nr_regions || req.nr_regions > SCRATCH_MAX_REGIONS)
 		return -EINVAL;
@@ -119,10 +103,10 @@ static int sc_ctl_detach(void __user *arg)
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	ret = sc_get_struct(&req, sizeof(req), arg);
+	ret = scratch_struct_in(&req, sizeof(req), arg);
 	if (ret)
 		return ret;
-	if (req.flags || req.reserved0 || !sc_zero(req.reserved, sizeof(req.reserved)))
+	if (req.flags || req.reserved0 || !sc_is_zero(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
 	if (req.space_id >= SC_MAX_SPACES)
 		return -ENODEV;
@@ -135,10 +119,10 @@ static int sc_ctl_list(void __user *arg)
 	u32 ids[SC_MAX_SPACES], n;
 	int ret;
 
-	ret = sc_get_struct(&req, sizeof(req), arg);
+	ret = scratch_struct_in(&req, sizeof(req), arg);
 	if (ret)
 		return ret;
-	if (req.flags || req.count || !sc_zero(req.reserved, sizeof(req.reserved)))
+	if (req.flags || req.count || !sc_is_zero(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
 	scratch_space_list(ids, SC_MAX_SPACES, &n);
 	if (copy_to_user(u64_to_user_ptr(req.ids_addr), ids,

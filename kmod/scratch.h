@@ -14,6 +14,8 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
 #include <linux/workqueue.h>
 #include "core.h"
 
@@ -163,6 +165,27 @@ static inline void scratch_file_bind(struct sc_file *f)
 {
 	if (!READ_ONCE(f->bound))
 		WRITE_ONCE(f->bound, true);
+}
+
+static inline bool sc_is_zero(const void *p, size_t n)
+{
+	return !memchr_inv(p, 0, n);
+}
+
+/*
+ * The rules every ioctl struct follows, in one place: the size field first,
+ * at least the size this module knows, and any bytes beyond it zero
+ * (copy_struct_from_user: E2BIG otherwise).
+ */
+static inline int scratch_struct_in(void *dst, size_t ksize, void __user *arg)
+{
+	u32 usize;
+
+	if (get_user(usize, (u32 __user *)arg))
+		return -EFAULT;
+	if (usize < ksize)
+		return -EINVAL;
+	return copy_struct_from_user(dst, ksize, arg, usize);
 }
 
 static inline struct sc_space *dev_to_space(struct device *dev)

@@ -198,23 +198,21 @@ out:
 }
 
 /*
- * Double the index of an open segment that ran out of entries but not of
- * slots: open segments cost RAM in proportion to what they hold, not to
- * what they could hold.
+ * Replace @seg's index by one of @cap entries if it is still in @state and
+ * the change still goes the asked way (@grow: up, else down); the array is
+ * allocated outside the lock and swapped under it.
  */
-int scratch_seg_grow(struct sc_space *s, struct sc_segment *seg)
+static int sc_seg_resize(struct sc_space *s, struct sc_segment *seg, u32 cap,
+			 u8 state, bool grow)
 {
 	struct sc_atom *atoms, *old = NULL;
-	u32 cap;
 
-	spin_lock(&s->lock);
-	cap = min(seg->cap * 2, s->geom.nr_slots);
-	spin_unlock(&s->lock);
-	atoms = kvmalloc_array(cap, sizeof(*atoms), GFP_KERNEL);
+	atoms = kvmalloc_array(max(cap, 1U), sizeof(*atoms), GFP_KERNEL);
 	if (!atoms)
 		return -ENOMEM;
 	spin_lock(&s->lock);
-	if (seg->state == SC_SEG_OPEN && seg->cap < cap) {
+	if (seg->state == state && seg->atoms && seg->nr_used <= cap &&
+	    (grow ? seg->cap < cap : seg->cap > cap)) {
 		memcpy(atoms, seg->atoms, seg->nr_used * sizeof(*atoms));
 		old = seg->atoms;
 		seg->atoms = atoms;
@@ -225,6 +223,21 @@ int scratch_seg_grow(struct sc_space *s, struct sc_segment *seg)
 	kvfree(atoms);
 	kvfree(old);
 	return 0;
+}
+
+/*
+ * Double the index of an open segment that ran out of entries but not of
+ * slots: open segments cost RAM in proportion to what they hold, not to
+ * what they could hold.
+ */
+int scratch_seg_grow(struct sc_space *s, struct sc_segment *seg)
+{
+	u32 cap;
+
+	spin_lock(&s->lock);
+	cap = min(seg->cap * 2, s->geom.nr_slots);
+	spin_unlock(&s->lock);
+	return sc_seg_resize(s, seg, cap, SC_SEG_OPEN, true);
 }
 
 void scratch_seg_unpin(struct sc_space *s, struct sc_segment *seg)
@@ -323,7 +336,6 @@ int scratch_evict_one(struct sc_space *s)
 static void sc_shrink_sealed(struct sc_space *s)
 {
 	struct sc_segment *seg, *found;
-	struct sc_atom *atoms, *old;
 	u32 n;
 
 	for (;;) {
@@ -338,23 +350,8 @@ static void sc_shrink_sealed(struct sc_space *s)
 			}
 		}
 		spin_unlock(&s->lock);
-		if (!found)
+		if (!found || sc_seg_resize(s, found, n, SC_SEG_SEALED, false))
 			return;
-		atoms = kvmalloc_array(max(n, 1U), sizeof(*atoms), GFP_KERNEL);
-		if (!atoms)
-			return;
-		spin_lock(&s->lock);
-		old = NULL;
-		if (found->state == SC_SEG_SEALED && found->nr_used == n && found->atoms) {
-			memcpy(atoms, found->atoms, n * sizeof(*atoms));
-			old = found->atoms;
-			found->atoms = atoms;
-			found->cap = n;
-			atoms = NULL;
-		}
-		spin_unlock(&s->lock);
-		kvfree(atoms);
-		kvfree(old);
 	}
 }
 

@@ -336,24 +336,13 @@ void scratch_space_info(struct sc_space *s, struct scratch_info *info)
 	info->reload_us = s->reload_us;
 }
 
-/*
- * Output-only structs follow the input rules too: a size the module knows,
- * zero bytes past it, zero reserved fields; so that they can grow.
- */
+/* Output-only structs follow the input rules too, so that they can grow. */
 static int sc_out_struct_check(void *k, size_t ksize, void __user *arg,
 			       const void *reserved, size_t rsize)
 {
-	u32 usize;
-	int ret;
+	int ret = scratch_struct_in(k, ksize, arg);
 
-	if (get_user(usize, (u32 __user *)arg))
-		return -EFAULT;
-	if (usize < ksize)
-		return -EINVAL;
-	ret = copy_struct_from_user(k, ksize, arg, usize);
-	if (ret)
-		return ret;
-	return memchr_inv(reserved, 0, rsize) ? -EINVAL : 0;
+	return ret ? ret : sc_is_zero(reserved, rsize) ? 0 : -EINVAL;
 }
 
 int scratch_get_features(void __user *arg)
