@@ -31,17 +31,6 @@ static bool sysfs_dir_exists(__u32 id)
 	return access(path, F_OK) == 0;
 }
 
-/* Can someone else claim @dev exclusively?  (The module must hold it.) */
-static int excl_open(const char *dev)
-{
-	int fd = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	return 0;
-}
-
 /* The numbers of a fresh space, in sysfs and INFO, against the geometry. */
 #define ASSERT_FRESH_GEOMETRY(id, fd, shift, segs, nregions) do {		\
 	struct scratch_info __i;						\
@@ -86,7 +75,7 @@ ST_TEST_F(attach, cycles)
 		ASSERT_TRUE(sysfs_dir_exists(id));
 		ASSERT_TRUE(st_listed(id));
 		/* The module holds the drive exclusively while attached. */
-		ASSERT_EQ(-EBUSY, excl_open(st_dev(0)));
+		ASSERT_EQ(-EBUSY, st_excl_open(st_dev(0)));
 		fd = st_open(id, -1);
 		ASSERT_LE(0, fd) TH_LOG("open /dev/scratch%u: %s", id, strerror(-fd));
 		ASSERT_FRESH_GEOMETRY(id, fd, shift, segs, 1);
@@ -103,7 +92,7 @@ ST_TEST_F(attach, cycles)
 		ASSERT_FALSE(sysfs_dir_exists(id));
 		ASSERT_FALSE(st_listed(id));
 		ASSERT_EQ(-ENODEV, st_detach(id));
-		ASSERT_EQ(0, excl_open(st_dev(0)));
+		ASSERT_EQ(0, st_excl_open(st_dev(0)));
 	}
 }
 
@@ -158,8 +147,8 @@ ST_TEST_F(attach, two_drives)
 	ST_REQUIRE(SCRATCH_F_MULTI_REGION);
 	ASSERT_EQ(0, st_space_create(&self->sp, regs, 2, 20));
 	ASSERT_FRESH_GEOMETRY(self->sp.id, self->sp.fd, 20, segs, 2);
-	ASSERT_EQ(-EBUSY, excl_open(st_dev(0)));
-	ASSERT_EQ(-EBUSY, excl_open(st_dev(1)));
+	ASSERT_EQ(-EBUSY, st_excl_open(st_dev(0)));
+	ASSERT_EQ(-EBUSY, st_excl_open(st_dev(1)));
 
 	/* 600 KiB atoms: no two fit one 1 MiB segment, so N segments fill. */
 	for (k = 0; k < N; k++)
@@ -289,8 +278,8 @@ ST_TEST_F(attach, reload_wrong_regions)
 	ASSERT_EQ(-EUCLEAN, st_attach(shorter, 2, 0, false, &id));
 
 	/* Refusals claim nothing and change nothing. */
-	ASSERT_EQ(0, excl_open(st_dev(0)));
-	ASSERT_EQ(0, excl_open(st_dev(1)));
+	ASSERT_EQ(0, st_excl_open(st_dev(0)));
+	ASSERT_EQ(0, st_excl_open(st_dev(1)));
 	ASSERT_EQ(0, st_space_reload(&self->sp, good, 2));
 	ASSERT_EQ(0, st_verify(self->sp.fd, &a));
 	ASSERT_EQ(1ULL, st_counter(self->sp.id, "atoms"));

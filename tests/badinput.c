@@ -491,16 +491,6 @@ ST_TEST_F(bad, bad_addresses)
 	ASSERT_INTACT();
 }
 
-static int excl_open(const char *dev)
-{
-	int fd = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	return 0;
-}
-
 ST_TEST_F(bad, attach_errors)
 {
 	struct st_region missing = { "/dev/scratch-test-no-such-device", 0, 0 };
@@ -522,7 +512,7 @@ ST_TEST_F(bad, attach_errors)
 	ASSERT_EQ(-EBUSY, st_attach(&other, 1, 20, true, &id));
 	if (st_has(SCRATCH_F_MULTI_REGION))
 		ASSERT_EQ(-EBUSY, st_attach(twice, 2, 20, true, &id));
-	ASSERT_EQ(0, excl_open(st_dev(1)));
+	ASSERT_EQ(0, st_excl_open(st_dev(1)));
 
 	/* Read-only drive (BLKROSET, as `blockdev --setro` does). */
 	ASSERT_EQ(0, st_dev_set_ro(st_dev(1), 1));
@@ -551,7 +541,7 @@ ST_TEST_F(bad, attach_errors)
 	ASSERT_EQ(0, st_dev_zero(st_dev(1), 0, 2 * ST_PAGE));
 	ASSERT_EQ(-EMEDIUMTYPE, st_attach(&r1, 1, 0, false, &id));
 
-	ASSERT_EQ(0, excl_open(st_dev(1)));
+	ASSERT_EQ(0, st_excl_open(st_dev(1)));
 	ASSERT_INTACT();
 }
 

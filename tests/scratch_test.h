@@ -143,6 +143,17 @@ static inline const char *st_dev(int i)
 	return devs[i & 1];
 }
 
+/* Can someone else claim @dev exclusively?  (The module must hold it.) */
+static inline int st_excl_open(const char *dev)
+{
+	int fd = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
 static inline int st_dev_size(const char *path, __u64 *size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

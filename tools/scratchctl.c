@@ -297,15 +297,20 @@ static void report(enum ctx ctx, int err, const char *fmt, ...)
 /* A problem with no errno behind it. */
 static void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+static void vcomplain(const char *fmt, va_list ap)
+{
+	fputs(PROG ": ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 static void complain(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs(PROG ": ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vcomplain(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /* ====================================================================== */
@@ -344,11 +349,10 @@ static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs(PROG ": ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vcomplain(fmt, ap);
 	va_end(ap);
-	fputs("\nTry '" PROG " --help' for more information.\n", stderr);
+	fputs("Try '" PROG " --help' for more information.\n", stderr);
 	return EXIT_USAGE;
 }
 
