@@ -78,6 +78,8 @@ $(B)/unit/%: tests/unit/%.c kmod/core.c kmod/core.h kmod/core_env.h include/uapi
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) $(HARNESS) -fsanitize=address,undefined -o $@ $< kmod/core.c -lxxhash
 
+include mk/lib.mk
+
 # ---- running ----------------------------------------------------------------
 unit: units
 	@tests/unit/run.sh $(UNITS)
