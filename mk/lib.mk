@@ -1,2 +1,126 @@
 # SPDX-License-Identifier: GPL-2.0
 # libscratch: the userspace library (ulib/), its tests, examples, and installation.
+# Included by the top-level Makefile, which defines B, CC, CFLAGS, WARN, HARNESS and KSRC.
+
+LIB_MAJOR   := 1
+LIB_VERSION := 1.0.0
+PKG_VERSION := 1.0.0
+LIB_SRC     := $(wildcard ulib/*.c)
+LIB_HDR     := include/scratch.h include/uapi/scratch.h $(wildcard ulib/*.h)
+LIB_DEPS    := -luring -lzstd -lxxhash -pthread
+LIB_CFLAGS  := -fPIC -fvisibility=hidden -Iinclude -Iulib -D_GNU_SOURCE
+LIB_SO      := $(B)/lib/libscratch.so.$(LIB_VERSION)
+LIB_A       := $(B)/lib/libscratch.a
+LIB_OBJS    := $(patsubst ulib/%.c,$(B)/ulib/%.o,$(LIB_SRC))
+
+# The harness compares its int constants with the API's unsigned fields.
+LIBTEST_WARN := -Wno-sign-compare -Werror
+
+# VM tests that use the library (static, for the guest's /tests), native unit tests, examples.
+LIBTESTS_SRC := $(wildcard tests/lib/*.c)
+LIBTESTS     := $(patsubst tests/lib/%.c,$(B)/tests/lib-%,$(LIBTESTS_SRC))
+LIBUNIT_SRC  := $(wildcard tests/libunit/*.c)
+LIBUNITS     := $(patsubst tests/libunit/%.c,$(B)/unit/lib-%,$(LIBUNIT_SRC))
+EXAMPLES     := $(B)/tests/shuffle
+
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+LIBDIR     ?= $(PREFIX)/lib
+INCDIR     ?= $(PREFIX)/include
+SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+PCDIR      ?= $(LIBDIR)/pkgconfig
+
+.PHONY: lib libtests install uninstall dkms-install headers-check
+all: lib libtests
+tests: libtests
+lib: $(LIB_SO) $(LIB_A) $(B)/lib/libscratch.pc
+libtests: $(LIBTESTS) $(EXAMPLES)
+
+$(B)/ulib/%.o: ulib/%.c $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -Werror $(LIB_CFLAGS) -c -o $@ $<
+
+# -z defs: every symbol resolved at link time; the version script pins the ABI.
+$(LIB_SO): $(LIB_OBJS) ulib/libscratch.map
+	@mkdir -p $(@D)
+	$(CC) -shared -o $@ $(LIB_OBJS) -Wl,-soname,libscratch.so.$(LIB_MAJOR) \
+		-Wl,--version-script=ulib/libscratch.map -Wl,-z,defs $(LIB_DEPS)
+	ln -sf libscratch.so.$(LIB_VERSION) $(B)/lib/libscratch.so.$(LIB_MAJOR)
+	ln -sf libscratch.so.$(LIB_MAJOR) $(B)/lib/libscratch.so
+
+$(LIB_A): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/lib/libscratch.pc: ulib/libscratch.pc.in mk/lib.mk
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
+		-e 's|@VERSION@|$(PKG_VERSION)|' $< > $@
+
+$(B)/tests/lib-%: tests/lib/%.c tests/lib/libtest.h tests/scratch_test.h $(LIB_A) $(KSRC)/.done
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) $(LIBTEST_WARN) $(CPPFLAGS) $(HARNESS) -Itests -static -o $@ $< \
+		$(LIB_A) $(LIB_DEPS)
+
+$(B)/tests/shuffle: examples/shuffle.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -Werror -Iinclude -static -o $@ $< $(LIB_A) $(LIB_DEPS)
+
+# Unit tests link the library's sources under the sanitizers; no kernel needed.
+$(B)/unit/lib-%: tests/libunit/%.c $(LIB_SRC) $(LIB_HDR) $(KSRC)/.done
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) $(HARNESS) -Iulib -fsanitize=address,undefined \
+		-o $@ $< $(LIB_SRC) $(LIB_DEPS)
+
+# The public headers alone, as C90 and as C++ (part of `make unit`).
+headers-check:
+	@mkdir -p $(B)/hdr
+	@printf '#include <scratch.h>\nint main(void) { return SCRATCH_ID_STRLEN != 33; }\n' \
+		> $(B)/hdr/c90.c
+	@cp $(B)/hdr/c90.c $(B)/hdr/cxx.cc
+	$(CC) -std=c90 -pedantic-errors -Wall -Wextra -Werror -Iinclude -c -o /dev/null $(B)/hdr/c90.c
+	$(CC) -std=c90 -pedantic-errors -Wall -Wextra -Werror -Iinclude -c -o /dev/null \
+		-x c include/uapi/scratch.h
+	g++ -std=c++98 -pedantic-errors -Wall -Wextra -Werror -Iinclude -c -o /dev/null $(B)/hdr/cxx.cc
+	g++ -std=c++17 -Wall -Wextra -Werror -Iinclude -c -o /dev/null $(B)/hdr/cxx.cc
+
+# ---- installation -------------------------------------------------------------
+MAN3 := $(wildcard man/*.3)
+MAN7 := $(wildcard man/*.7)
+MAN8 := $(wildcard man/*.8)
+
+install: lib tools
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PCDIR) $(DESTDIR)$(INCDIR)/scratch/uapi \
+		$(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(MANDIR)/man8
+	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libscratch.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/libscratch.so.$(LIB_MAJOR)
+	ln -sf libscratch.so.$(LIB_MAJOR) $(DESTDIR)$(LIBDIR)/libscratch.so
+	install -m 644 $(B)/lib/libscratch.pc $(DESTDIR)$(PCDIR)/
+	install -m 644 include/scratch.h $(DESTDIR)$(INCDIR)/scratch/
+	install -m 644 include/uapi/scratch.h $(DESTDIR)$(INCDIR)/scratch/uapi/
+	install -m 755 $(B)/scratchctl $(DESTDIR)$(SBINDIR)/
+	$(if $(MAN3),install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/)
+	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/)
+	$(if $(MAN8),install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/)
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libscratch.* $(DESTDIR)$(PCDIR)/libscratch.pc
+	rm -rf $(DESTDIR)$(INCDIR)/scratch
+	rm -f $(DESTDIR)$(SBINDIR)/scratchctl
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8)))
+
+# The module's sources under /usr/src, for dkms to rebuild on every kernel upgrade.
+DKMS_DIR := $(DESTDIR)/usr/src/scratch-$(PKG_VERSION)
+dkms-install:
+	install -d $(DKMS_DIR)/kmod $(DKMS_DIR)/include/uapi
+	install -m 644 Kbuild $(DKMS_DIR)/
+	install -m 644 $(filter-out %.mod.c,$(wildcard kmod/*.c kmod/*.h)) kmod/Kbuild $(DKMS_DIR)/kmod/
+	install -m 644 include/uapi/scratch.h $(DKMS_DIR)/include/uapi/
+	sed 's/@VERSION@/$(PKG_VERSION)/' dkms.conf > $(DKMS_DIR)/dkms.conf

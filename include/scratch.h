@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * libscratch: the userspace library of scratch, a blob store on raw NVMe
+ * drives (see scratch(7) for the model, and one man page per function).
+ *
+ * Conventions, everywhere in this header:
+ *   - Functions return 0 (or a count) on success and -errno on failure.  They
+ *     never set errno and never print.
+ *   - Handles are opaque and caller-owned; the library has no global state.
+ *   - Thread safety is stated per function: "any thread" means the call may
+ *     run concurrently with any other call on the same handle, except
+ *     scratch_space_close(); "one thread" means the object must not be used
+ *     by two threads at the same time.
+ *   - An atom that is missing (never written, evicted, torn by a crash, or
+ *     owned by another tenant) is -ENOENT; one whose bytes fail their XXH64
+ *     is -EBADMSG.  No call ever hands back wrong bytes.
+ *
+ * Compiles as C90 and as C++.
+ */
+#ifndef LIBSCRATCH_H
+#define LIBSCRATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "uapi/scratch.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LIBSCRATCH_VERSION_MAJOR	1
+#define LIBSCRATCH_VERSION_MINOR	0
+
+/* An open space (/dev/scratchN) bound to one tenant. */
+struct scratch;
+/* A read-only mapping of one atom; outlives the space handle. */
+struct scratch_map;
+/* An asynchronous read queue: one io_uring, used by one thread. */
+struct scratch_queue;
+
+/* ---- spaces --------------------------------------------------------------- */
+
+/* Verify every atom's XXH64 in userspace, even where the module vouches. */
+#define SCRATCH_OPEN_VERIFY		(1U << 0)
+#define SCRATCH_OPEN_ALL		(SCRATCH_OPEN_VERIFY)
+
+/* Queue depth of batch reads when scratch_space_open() is given 0. */
+#define SCRATCH_DEFAULT_QD		64
+#define SCRATCH_MAX_QD			4096
+
+int scratch_space_open(const char *path, uint32_t tenant, unsigned int flags,
+		       unsigned int queue_depth, struct scratch **sp);
+void scratch_space_close(struct scratch *s);
+int scratch_space_fd(const struct scratch *s);
+int scratch_space_features(const struct scratch *s, uint64_t *features);
+int scratch_space_info(struct scratch *s, struct scratch_info *info);
+int scratch_space_sync(struct scratch *s);
+
+/* ---- writing -------------------------------------------------------------- */
+
+/*
+ * Compress with zstd (at SCRATCH_PUT_LEVEL(n), 1..22, default 3).  An atom
+ * that does not shrink is stored raw; the flag only allows compression.
+ */
+#define SCRATCH_PUT_ZSTD		(1U << 0)
+/* Make the atom durable before returning (a space-wide sync). */
+#define SCRATCH_PUT_SYNC		(1U << 1)
+#define SCRATCH_PUT_LEVEL(n)		(((unsigned int)(n) & 0x1fU) << 8)
+#define SCRATCH_PUT_LEVEL_OF(f)		(((f) >> 8) & 0x1fU)
+#define SCRATCH_PUT_ALL			(SCRATCH_PUT_ZSTD | SCRATCH_PUT_SYNC | \
+					 SCRATCH_PUT_LEVEL(0x1f))
+
+/* Largest atom (logical and stored) the library accepts: 4 GiB - 1. */
+#define SCRATCH_ATOM_MAX		0xffffffffULL
+
+int scratch_atom_put(struct scratch *s, const void *buf, size_t len,
+		     uint16_t type, unsigned int flags, struct scratch_id *id);
+int scratch_atom_putv(struct scratch *s, const struct iovec *iov, int iovcnt,
+		      uint16_t type, unsigned int flags, struct scratch_id *id);
+int scratch_array_put(struct scratch *s, const struct iovec *parts,
+		      uint32_t nr_parts, uint16_t type, unsigned int flags,
+		      struct scratch_id *id);
+
+/* ---- ids ------------------------------------------------------------------ */
+
+/* Characters of an id's text form, with the terminating NUL. */
+#define SCRATCH_ID_STRLEN		33
+
+struct scratch_id scratch_array_part_id(struct scratch_id array, uint32_t i);
+int scratch_id_equal(struct scratch_id a, struct scratch_id b);
+void scratch_id_format(struct scratch_id id, char buf[SCRATCH_ID_STRLEN]);
+int scratch_id_parse(const char *str, struct scratch_id *id);
+
+/* ---- reading -------------------------------------------------------------- */
+
+/* Check the XXH64 in userspace even where the module vouches for the bytes. */
+#define SCRATCH_GET_VERIFY		(1U << 0)
+#define SCRATCH_GET_ALL			(SCRATCH_GET_VERIFY)
+
+struct scratch_atom_info {
+	uint64_t	length;		/* logical bytes: what a get returns */
+	uint64_t	stored_len;	/* bytes on the drive */
+	uint64_t	xxh64;		/* of the stored bytes */
+	uint32_t	nr_parts;	/* parts of an array, 0 for an atom */
+	uint16_t	type;		/* user type tag */
+	uint16_t	atom_flags;	/* SCRATCH_ATOM_* */
+};
+
+int scratch_atom_stat(struct scratch *s, struct scratch_id id,
+		      struct scratch_atom_info *info);
+int scratch_atom_present(struct scratch *s, const struct scratch_id *ids,
+			 unsigned int n, uint8_t *present);
+int scratch_atom_get(struct scratch *s, struct scratch_id id, void *buf,
+		     uint64_t cap, unsigned int flags, uint64_t *len);
+
+/* One read of a batch: the caller fills id, buf and cap; res and len are out. */
+struct scratch_get {
+	struct scratch_id	id;
+	void			*buf;
+	uint64_t		cap;
+	uint64_t		len;	/* out: logical bytes read */
+	int32_t			res;	/* out: 0 or -errno */
+	uint32_t		reserved;
+};
+
+int scratch_atom_get_batch(struct scratch *s, struct scratch_get *reqs,
+			   unsigned int n, unsigned int flags);
+
+/* ---- mapping -------------------------------------------------------------- */
+
+int scratch_atom_map(struct scratch *s, struct scratch_id id,
+		     unsigned int flags, struct scratch_map **mp);
+const void *scratch_map_data(const struct scratch_map *m);
+uint64_t scratch_map_len(const struct scratch_map *m);
+int scratch_map_is_copy(const struct scratch_map *m);
+void scratch_map_release(struct scratch_map *m);
+
+/* ---- asynchronous reads ----------------------------------------------------- */
+
+struct scratch_completion {
+	uint64_t	user_data;
+	uint64_t	len;	/* logical bytes read */
+	int32_t		res;	/* 0 or -errno */
+	uint32_t	reserved;
+};
+
+int scratch_queue_init(struct scratch *s, unsigned int depth,
+		       unsigned int flags, struct scratch_queue **qp);
+void scratch_queue_exit(struct scratch_queue *q);
+int scratch_queue_get(struct scratch_queue *q, struct scratch_id id, void *buf,
+		      uint64_t cap, unsigned int flags, uint64_t user_data);
+int scratch_queue_submit(struct scratch_queue *q);
+int scratch_queue_reap(struct scratch_queue *q, struct scratch_completion *out,
+		       unsigned int max, unsigned int wait_nr);
+unsigned int scratch_queue_inflight(const struct scratch_queue *q);
+int scratch_queue_fd(const struct scratch_queue *q);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBSCRATCH_H */

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * Opening a space and the calls that are one ioctl each: features, info,
+ * sync, stat, presence; and the id helpers.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "lib.h"
+#include "syscall.h"
+
+__scratch_export
+int scratch_space_open(const char *path, uint32_t tenant, unsigned int flags,
+		       unsigned int queue_depth, struct scratch **sp)
+{
+	struct scratch_features feat = { .size = sizeof(feat) };
+	struct scratch_tenant tn = { .size = sizeof(tn), .tenant = tenant };
+	struct scratch *s;
+	int ret;
+
+	if (!path || !sp || __scratch_check_flags(flags, SCRATCH_OPEN_ALL) ||
+	    queue_depth > SCRATCH_MAX_QD)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->tenant = tenant;
+	s->flags = flags;
+	s->qd = queue_depth ? queue_depth : SCRATCH_DEFAULT_QD;
+	ret = __sys_open(path, O_RDWR);
+	if (ret < 0)
+		goto err_free;
+	s->fd = ret;
+	/* A character device that does not answer GET_FEATURES is not a space. */
+	ret = __sys_ioctl(s->fd, SCRATCH_IOC_GET_FEATURES, &feat);
+	if (ret == -ENOTTY || ret == -EINVAL)
+		ret = -ENODEV;
+	if (ret < 0)
+		goto err_close;
+	if (feat.abi_version != SCRATCH_ABI_VERSION || feat.page_size != SC_PAGE) {
+		ret = -EPROTO;
+		goto err_close;
+	}
+	s->features = feat.features;
+	if (tenant) {
+		ret = (s->features & SCRATCH_F_TENANT) ?
+			__sys_ioctl(s->fd, SCRATCH_IOC_SET_TENANT, &tn) : -EOPNOTSUPP;
+		if (ret < 0)
+			goto err_close;
+	}
+	ret = pthread_mutex_init(&s->pool_lock, NULL);
+	if (ret) {
+		ret = -ret;
+		goto err_close;
+	}
+	*sp = s;
+	return 0;
+
+err_close:
+	__sys_close(s->fd);
+err_free:
+	free(s);
+	return ret;
+}
+
+__scratch_export
+void scratch_space_close(struct scratch *s)
+{
+	if (!s)
+		return;
+	__scratch_pool_drain(s);
+	pthread_mutex_destroy(&s->pool_lock);
+	/* Mappings hold their own reference to the file: they stay valid. */
+	__sys_close(s->fd);
+	free(s);
+}
+
+__scratch_export
+int scratch_space_fd(const struct scratch *s)
+{
+	return s ? s->fd : -EINVAL;
+}
+
+__scratch_export
+int scratch_space_features(const struct scratch *s, uint64_t *features)
+{
+	if (!s || !features)
+		return -EINVAL;
+	*features = s->features;
+	return 0;
+}
+
+__scratch_export
+int scratch_space_info(struct scratch *s, struct scratch_info *info)
+{
+	int ret;
+
+	if (!s || !info)
+		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	ret = __sys_ioctl(s->fd, SCRATCH_IOC_INFO, info);
+	return ret < 0 ? ret : 0;
+}
+
+__scratch_export
+int scratch_space_sync(struct scratch *s)
+{
+	int ret;
+
+	if (!s)
+		return -EINVAL;
+	ret = __sys_ioctl(s->fd, SCRATCH_IOC_SYNC, NULL);
+	return ret < 0 ? ret : 0;
+}
+
+int __scratch_stat(struct scratch *s, struct scratch_id id, struct scratch_stat *st)
+{
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	st->id = id;
+	ret = __sys_ioctl(s->fd, SCRATCH_IOC_STAT, st);
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * Does the library hash what it reads?  Always, unless the module verifies
+ * atoms itself (SC_F_MODULE_VERIFY: atoms written since attach are trusted,
+ * reloaded ones are checked by the module on first read) and nobody asked.
+ */
+bool __scratch_verify(const struct scratch *s, unsigned int flags)
+{
+	return !(s->features & SC_F_MODULE_VERIFY) || (s->flags & SCRATCH_OPEN_VERIFY) ||
+	       (flags & SCRATCH_GET_VERIFY);
+}
+
+/*
+ * A read of @id failed with @err, or its bytes did not match: if the id is
+ * gone by now (evicted, its segment reused under the read), the atom is
+ * missing; otherwise @err stands.
+ */
+int __scratch_gone(struct scratch *s, struct scratch_id id, int err)
+{
+	uint8_t here = 1;
+	struct scratch_present pr = {
+		.size = sizeof(pr), .count = 1,
+		.ids_addr = (uintptr_t)&id, .results_addr = (uintptr_t)&here,
+	};
+
+	if (err == -ENOENT)
+		return err;
+	if (__sys_ioctl(s->fd, SCRATCH_IOC_PRESENT, &pr) >= 0 && !here)
+		return -ENOENT;
+	return err;
+}
+
+__scratch_export
+int scratch_atom_stat(struct scratch *s, struct scratch_id id, struct scratch_atom_info *info)
+{
+	struct scratch_stat st;
+	uint8_t head[SC_ZSTD_HEADER_MAX];
+	unsigned long long n;
+	ssize_t got;
+	int ret;
+
+	if (!s || !info)
+		return -EINVAL;
+	ret = __scratch_stat(s, id, &st);
+	if (ret)
+		return ret;
+	*info = (struct scratch_atom_info){
+		.length = st.length, .stored_len = st.stored_len, .xxh64 = st.xxh64,
+		.nr_parts = st.nr_parts, .type = st.type, .atom_flags = st.atom_flags,
+	};
+	/* A compressed part's logical length is in its frame header only. */
+	if ((id.hi >> 32) && (st.atom_flags & SCRATCH_ATOM_ZSTD)) {
+		got = __sys_pread(s->fd, head, st.stored_len < sizeof(head) ?
+				  (size_t)st.stored_len : sizeof(head), (off_t)st.offset);
+		if (got < 0)
+			return __scratch_gone(s, id, (int)got);
+		n = ZSTD_getFrameContentSize(head, (size_t)got);
+		if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN)
+			return __scratch_gone(s, id, -EBADMSG);
+		info->length = n;
+	}
+	return 0;
+}
+
+__scratch_export
+int scratch_atom_present(struct scratch *s, const struct scratch_id *ids, unsigned int n,
+			 uint8_t *present)
+{
+	unsigned int done = 0, count = 0;
+	int ret;
+
+	if (!s || (n && (!ids || !present)))
+		return -EINVAL;
+	while (done < n) {
+		unsigned int k = n - done < SCRATCH_PRESENT_MAX ? n - done : SCRATCH_PRESENT_MAX;
+		struct scratch_present pr = {
+			.size = sizeof(pr), .count = k,
+			.ids_addr = (uintptr_t)(ids + done),
+			.results_addr = (uintptr_t)(present + done),
+		};
+
+		ret = __sys_ioctl(s->fd, SCRATCH_IOC_PRESENT, &pr);
+		if (ret < 0)
+			return ret;
+		count += (unsigned int)ret;
+		done += k;
+	}
+	return (int)count;
+}
+
+/* ---- ids -------------------------------------------------------------------- */
+
+__scratch_export
+struct scratch_id scratch_array_part_id(struct scratch_id array, uint32_t i)
+{
+	struct scratch_id id = { array.lo, (uint32_t)array.hi };
+
+	/* Part i is i + 1 in the id, so part 0 of nothing is never an array. */
+	if ((array.hi >> 32) || i >= SCRATCH_MAX_PARTS) {
+		id.lo = 0;
+		id.hi = 0;
+		return id;
+	}
+	id.hi |= (uint64_t)(i + 1) << 32;
+	return id;
+}
+
+__scratch_export
+int scratch_id_equal(struct scratch_id a, struct scratch_id b)
+{
+	return a.lo == b.lo && a.hi == b.hi;
+}
+
+__scratch_export
+void scratch_id_format(struct scratch_id id, char buf[SCRATCH_ID_STRLEN])
+{
+	snprintf(buf, SCRATCH_ID_STRLEN, "%016llx%016llx", (unsigned long long)id.lo,
+		 (unsigned long long)id.hi);
+}
+
+static int sc_hex64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		char c = s[i];
+
+		if (c >= '0' && c <= '9')
+			v = v << 4 | (uint64_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v << 4 | (uint64_t)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v = v << 4 | (uint64_t)(c - 'A' + 10);
+		else
+			return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+__scratch_export
+int scratch_id_parse(const char *str, struct scratch_id *id)
+{
+	uint64_t lo, hi;
+
+	if (!str || !id || strlen(str) != SCRATCH_ID_STRLEN - 1 ||
+	    sc_hex64(str, &lo) || sc_hex64(str + 16, &hi))
+		return -EINVAL;
+	id->lo = lo;
+	id->hi = hi;
+	return 0;
+}
