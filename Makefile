@@ -81,8 +81,8 @@ $(B)/unit/%: tests/unit/%.c kmod/core.c kmod/core.h kmod/core_env.h include/uapi
 include mk/lib.mk
 
 # ---- running ----------------------------------------------------------------
-unit: units
-	@tests/unit/run.sh $(UNITS)
+unit: units $(LIBUNITS) headers-check
+	@tests/unit/run.sh $(UNITS) $(LIBUNITS)
 
 check-6.1: deps
 	@$(MAKE) -s all

@@ -72,7 +72,8 @@ $(B)/tests/shuffle: examples/shuffle.c $(LIB_A)
 # Unit tests link the library's sources under the sanitizers; no kernel needed.
 $(B)/unit/lib-%: tests/libunit/%.c $(LIB_SRC) $(LIB_HDR) $(KSRC)/.done
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) $(HARNESS) -Iulib -fsanitize=address,undefined \
+	$(CC) $(CFLAGS) $(WARN) $(LIBTEST_WARN) $(CPPFLAGS) $(HARNESS) -Iulib \
+		-fsanitize=address,undefined \
 		-o $@ $< $(LIB_SRC) $(LIB_DEPS)
 
 # The public headers alone, as C90 and as C++ (part of `make unit`).
