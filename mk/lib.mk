@@ -21,7 +21,7 @@ LIBTESTS_SRC := $(wildcard tests/lib/*.c)
 LIBTESTS     := $(patsubst tests/lib/%.c,$(B)/tests/lib-%,$(LIBTESTS_SRC))
 LIBUNIT_SRC  := $(wildcard tests/libunit/*.c)
 LIBUNITS     := $(patsubst tests/libunit/%.c,$(B)/unit/lib-%,$(LIBUNIT_SRC))
-EXAMPLES     := $(B)/tests/shuffle
+EXAMPLES     := $(B)/examples/shuffle
 
 PREFIX     ?= /usr/local
 DESTDIR    ?=
@@ -65,7 +65,9 @@ $(B)/tests/lib-%: tests/lib/%.c tests/lib/libtest.h tests/scratch_test.h $(LIB_A
 	$(CC) $(CFLAGS) $(WARN) $(LIBTEST_WARN) $(CPPFLAGS) $(HARNESS) -Itests -static -o $@ $< \
 		$(LIB_A) $(LIB_DEPS)
 
-$(B)/tests/shuffle: examples/shuffle.c $(LIB_A)
+# The suite runs the example through tests/lib/shuffle.c.
+$(B)/tests/lib-shuffle: examples/shuffle.c
+$(B)/examples/shuffle: examples/shuffle.c $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) -Werror -Iinclude -static -o $@ $< $(LIB_A) $(LIB_DEPS)
 
