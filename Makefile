@@ -64,9 +64,10 @@ lint: $(KSRC)/.done
 
 # ---- userspace: tools, tests, unit tests -------------------------------------
 tools: $(TOOLS)
-$(B)/scratchctl: tools/scratchctl.c include/uapi/scratch.h
+# fsck parses the on-disk format with the module's own codecs (kmod/core.c).
+$(B)/scratchctl: tools/scratchctl.c kmod/core.c kmod/core.h kmod/core_env.h include/uapi/scratch.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -static -o $@ $< -lxxhash
+	$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -static -o $@ $< kmod/core.c -lxxhash
 
 tests: $(TESTS)
 $(B)/tests/%: tests/%.c tests/scratch_test.h include/uapi/scratch.h $(KSRC)/.done
@@ -114,7 +115,7 @@ $(B)/bench/scratch-bench: tools/scratch-bench.c include/uapi/scratch.h
 	$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -static -o $@ $< -luring -lxxhash
 
 bench: deps
-	@$(MAKE) -s all $(B)/bench/fio $(B)/bench/scratch-bench
+	@$(MAKE) -s all $(B)/bench/fio $(B)/bench/scratch-bench $(B)/bench/scratch-libbench
 	@tests/vm/run.sh --kernel 6.1 --drives 1 --drive-size 4G --mem 3G --bench -- bench \
 		| tee $(B)/bench.log
 	@sed -n 's/^BENCH-JSON //p' $(B)/bench.log > $(B)/bench.json

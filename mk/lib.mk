@@ -90,6 +90,11 @@ headers-check:
 	g++ -std=c++98 -pedantic-errors -Wall -Wextra -Werror -Iinclude -c -o /dev/null $(B)/hdr/cxx.cc
 	g++ -std=c++17 -Wall -Wextra -Werror -Iinclude -c -o /dev/null $(B)/hdr/cxx.cc
 
+# make bench: the library's figures (the bench boot's /bench).
+$(B)/bench/scratch-libbench: tools/scratch-libbench.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -Werror -Iinclude -static -o $@ $< $(LIB_A) $(LIB_DEPS)
+
 # ---- installation -------------------------------------------------------------
 MAN3 := $(wildcard man/*.3)
 MAN7 := $(wildcard man/*.7)

@@ -48,6 +48,8 @@ for what in "$@"; do
 		stage unit "$OUT/unit.tap" make -s unit
 		# The on-disk parsers, briefly; `make fuzz` runs longer.
 		stage fuzz "$OUT/fuzz.tap" scripts/fuzz.sh "${SCRATCH_CHECK_FUZZ_SECONDS:-15}"
+		# make install, pkg-config, the ABI lists and the man pages, as a new user meets them.
+		stage install "$OUT/install.tap" scripts/install-check.sh
 		;;
 	6.1 | 6.12)
 		stage "vm-$what" "$OUT/$what.tap" tests/vm/run.sh --kernel "$what" --drives 2 \

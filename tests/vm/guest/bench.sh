@@ -1,8 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # `make bench` inside the guest: fio baselines and scratch figures on the same drive, same boot, as ratios.
+# Usage: /guest/bench.sh [module] [lib] [reload]   (default: all; one BENCH-JSON line at the end)
 set -u
 D=/dev/nvme0n1
+PARTS=${*:-module lib reload}
+want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 MIB=${SC_BENCH_MIB:-1024}
 OUT=/tmp/bench
 mkdir -p $OUT
@@ -30,6 +33,7 @@ fi
 # host's noise (TCG throughput moves several-fold between boots) hits both
 # sides of each ratio alike.  Each scratch phase gets a fresh space: detach
 # closes the device, which drops its page cache.
+bench_module() {
 : > $OUT/scratch.jsonl
 for A in 1 4 64; do
 	echo "# bench: fio baselines for $A MiB atoms ($MIB MiB, buffered, io_uring, 1 MiB blocks)"
@@ -58,7 +62,7 @@ for A in 1 4 64; do
 	scratchctl detach 0 > /dev/null || { echo "not ok - bench: detach"; exit 1; }
 done
 
-# One table of ratios, and the same as JSON for build/bench.json.
+# One table of ratios (stdout), and the same as JSON for build/bench.json.
 awk '
 function val(line, key,   m) { if (match(line, "\"" key "\":[0-9.]+")) return substr(line, RSTART + length(key) + 3, RLENGTH - length(key) - 3); return 0 }
 { a = val($0, "atom_bytes") / 1048576 }
@@ -80,11 +84,72 @@ END {
 	row("read, warm page cache", rw[1]/mc[1], rw[4]/mc[4], rw[64]/mc[64], "memcpy of the same bytes")
 	row("mmap + XXH64, warm", mh[1]/hh[1], mh[4]/hh[4], mh[64]/hh[64], "XXH64 of the same bytes in RAM")
 	printf "# RAM per stored atom (index): %.1f / %.1f / %.1f bytes with %d / %d / %d atoms\n", ram[1], ram[4], ram[64], atoms[1], atoms[4], atoms[64]
-	printf "BENCH-JSON {\"ratios\":{"
+	printf "{"
 	n = split("1 4 64", sz, " ")
 	for (i = 1; i <= n; i++) { s = sz[i]
 		printf "%s\"%s_MiB\":{\"write_vs_fio_qd1\":%.3f,\"write_vs_fio_qd16\":%.3f,\"read_cold_vs_fio\":%.3f,\"read_warm_vs_fio\":%.3f,\"read_warm_vs_memcpy\":%.3f,\"map_hash_vs_hash\":%.3f,\"ram_per_atom\":%.1f,", (i > 1 ? "," : ""), s, w[s]/W[s], w[s]/W16[s], rc[s]/RC[s], rw[s]/RW[s], rw[s]/mc[s], mh[s]/hh[s], ram[s]
 		printf "\"MBps\":{\"write\":%.1f,\"fio_write_qd1\":%.1f,\"read_cold\":%.1f,\"fio_read_cold\":%.1f,\"read_warm\":%.1f,\"fio_read_warm\":%.1f,\"memcpy\":%.1f,\"map_hash\":%.1f,\"hash\":%.1f}}", w[s]/1e6, W[s]/1e6, rc[s]/1e6, RC[s]/1e6, rw[s]/1e6, RW[s]/1e6, mc[s]/1e6, mh[s]/1e6, hh[s]/1e6 }
-	printf "}}\n"
-}' $OUT/scratch.jsonl || { echo "not ok - bench: ratios"; exit 1; }
+	printf "}\n"
+}' $OUT/scratch.jsonl > $OUT/module.out || { echo "not ok - bench: ratios"; exit 1; }
+grep '^#' $OUT/module.out
+grep -v '^#' $OUT/module.out > $OUT/module.json
+}
+
+# libscratch at 4 MiB atoms: puts, QD16 queued gets (cold, warm), batch gets, map + copy,
+# presence, zstd; against fio with 4 MiB blocks at QD16 and memcpy, same boot.
+bench_lib() {
+	# fio's best of 1 MiB and 4 MiB blocks: its 4 MiB buffered writes are sometimes far slower.
+	echo "# bench: library; fio baselines, 1 and 4 MiB blocks ($MIB MiB, buffered, io_uring, QD16)"
+	W=0 RC=0
+	for bs in 1M 4M; do
+		dropc
+		fio_run fio_lw$bs write --direct=0 --end_fsync=1 --bs=$bs
+		dropc
+		fio_run fio_lr$bs read --direct=0 --bs=$bs
+		w=$(fio_bw write $OUT/fio_lw$bs.json)
+		r=$(fio_bw read $OUT/fio_lr$bs.json)
+		echo "#   fio $bs: write $w B/s, cold read $r B/s"
+		[ "${w:-0}" -gt "$W" ] && W=$w
+		[ "${r:-0}" -gt "$RC" ] && RC=$r
+	done
+	echo "{\"phase\":\"fio4\",\"write\":$W,\"read_cold\":$RC}" > $OUT/lib.jsonl
+	echo "# bench: libscratch, 4 MiB atoms"
+	dropc
+	scratchctl attach --format --seg-size 256M $D > /dev/null || { echo "not ok - bench: attach"; exit 1; }
+	/bench/scratch-libbench /dev/scratch0 4 $MIB >> $OUT/lib.jsonl ||
+		{ echo "not ok - bench: scratch-libbench"; exit 1; }
+	scratchctl detach 0 > /dev/null || { echo "not ok - bench: detach"; exit 1; }
+	sed 's/^/#   /' $OUT/lib.jsonl
+	awk '
+function val(line, key) { if (match(line, "\"" key "\":[0-9.]+")) return substr(line, RSTART + length(key) + 3, RLENGTH - length(key) - 3); return 0 }
+/"phase":"fio4"/           { W = val($0, "write"); RC = val($0, "read_cold") }
+/"phase":"lib_put"/        { put = val($0, "MBps") * 1e6 }
+/"phase":"lib_get_cold"/   { cold = val($0, "MBps") * 1e6 }
+/"phase":"lib_get_warm"/   { warm = val($0, "MBps") * 1e6 }
+/"phase":"lib_batch_warm"/ { batch = val($0, "MBps") * 1e6 }
+/"phase":"lib_map_copy"/   { map = val($0, "MBps") * 1e6 }
+/"phase":"lib_memcpy"/     { mc = val($0, "MBps") * 1e6 }
+/"phase":"present"/        { ids = val($0, "ids_per_s") }
+/"phase":"zstd"/           { zr = val($0, "ratio"); zp = val($0, "put_MBps"); zg = val($0, "get_MBps") }
+function row(label, x, base) { printf "# %-34s %8.2f   %s\n", label, x, base }
+END {
+	printf "# %-34s %8s   %s\n", "libscratch, 4 MiB atoms", "ratio", "baseline, same boot"
+	row("put (+ one final sync)", put / W, "fio io_uring buffered write + fsync, QD16, best bs")
+	row("queued get, cold, QD16", cold / RC, "fio io_uring buffered read, cold, QD16, best bs")
+	row("queued get, warm, QD16", warm / mc, "memcpy of the same bytes")
+	row("batch get (16 per call), warm", batch / mc, "memcpy of the same bytes")
+	row("map + copy out, warm", map / mc, "memcpy of the same bytes")
+	printf "# presence: %.1f M ids/s (one call of 1 M ids)\n", ids / 1e6
+	printf "# zstd, bit-packed booleans with long runs: ratio %.1f, put %.0f MB/s, get %.0f MB/s\n", zr, zp, zg
+	printf "{\"put_vs_fio\":%.3f,\"get_cold_vs_fio\":%.3f,\"get_warm_vs_memcpy\":%.3f,\"batch_warm_vs_memcpy\":%.3f,\"map_copy_vs_memcpy\":%.3f,\"present_ids_per_s\":%.0f,\"zstd\":{\"ratio\":%.1f,\"put_MBps\":%.1f,\"get_MBps\":%.1f},", put / W, cold / RC, warm / mc, batch / mc, map / mc, ids, zr, zp, zg
+	printf "\"MBps\":{\"put\":%.1f,\"fio_write\":%.1f,\"get_cold\":%.1f,\"fio_read_cold\":%.1f,\"get_warm\":%.1f,\"batch_warm\":%.1f,\"map_copy\":%.1f,\"memcpy\":%.1f}}\n", put / 1e6, W / 1e6, cold / 1e6, RC / 1e6, warm / 1e6, batch / 1e6, map / 1e6, mc / 1e6
+}' $OUT/lib.jsonl > $OUT/lib.out || { echo "not ok - bench: library ratios"; exit 1; }
+	grep '^#' $OUT/lib.out
+	grep -v '^#' $OUT/lib.out > $OUT/lib.json
+}
+
+json=
+want module && { bench_module; json="$json${json:+,}\"module\":$(cat $OUT/module.json)"; }
+want lib && { bench_lib; json="$json${json:+,}\"library\":$(cat $OUT/lib.json)"; }
+echo "BENCH-JSON {$json}"
 echo "ok - bench"

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# As a new user would: `make install` into a staging root, build examples/shuffle.c with
+# pkg-config (shared and static), run it; and check that the exported symbols, the version
+# script, the header and the man pages list the same functions.  TAP on stdout.
+#
+# Usage: scripts/install-check.sh      (from the top of the tree; part of `make unit`)
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
+
+ROOT=$PWD/build/install-check
+rm -rf "$ROOT"
+n=0
+bad=0
+t() { # description command...
+	local d=$1
+	shift
+	n=$((n + 1))
+	if out=$("$@" 2>&1); then
+		echo "ok $n - $d"
+	else
+		echo "not ok $n - $d"
+		printf '%s\n' "$out" | tail -n 5 | sed 's/^/#   /'
+		bad=$((bad + 1))
+	fi
+}
+
+echo "TAP version 13"
+echo "1..7"
+t "make install PREFIX=/usr DESTDIR=staging" make -s install PREFIX=/usr DESTDIR="$ROOT"
+export PKG_CONFIG_SYSROOT_DIR=$ROOT PKG_CONFIG_LIBDIR=$ROOT/usr/lib/pkgconfig:/usr/lib/x86_64-linux-gnu/pkgconfig
+t "pkg-config knows libscratch" pkg-config --exists libscratch
+t "shuffle builds against the installed library (shared)" \
+	sh -c "cc -O2 -Wall -Werror examples/shuffle.c -o '$ROOT/shuffle' \$(pkg-config --cflags --libs libscratch)"
+t "shuffle builds against the installed library (static)" \
+	sh -c "cc -O2 -Wall -Werror -static examples/shuffle.c -o '$ROOT/shuffle-static' \$(pkg-config --static --cflags --libs libscratch)"
+# Without a space to talk to, the program can still start and print its usage.
+t "the shared build loads libscratch.so.1 and runs" \
+	sh -c "LD_LIBRARY_PATH='$ROOT/usr/lib' '$ROOT/shuffle'; [ \$? -eq 2 ] && LD_LIBRARY_PATH='$ROOT/usr/lib' ldd '$ROOT/shuffle' | grep -q 'libscratch.so.1 => $ROOT'"
+
+# Every function: in the header, exported under the version script, with a man page.
+api() { sed -n 's/^[a-z].*[ *]\(scratch_[a-z0-9_]*\)(.*/\1/p' include/scratch.h | sort -u; }
+exported() { nm -D --defined-only "$ROOT/usr/lib/libscratch.so.1" | awk '$2 == "T" { sub(/@.*/, "", $3); print $3 }' | sort -u; }
+mapped() { sed -n 's/^[[:space:]]*\(scratch_[a-z0-9_]*\);/\1/p' ulib/libscratch.map | sort -u; }
+same() { diff <(api) <(exported) && diff <(api) <(mapped); }
+t "exported symbols == functions in include/scratch.h == libscratch.map" same
+missing=$(for f in $(api); do [ -f "$ROOT/usr/share/man/man3/$f.3" ] || echo "$f"; done)
+t "a man page for every function, and scratchctl(8)" \
+	sh -c "[ -z '$missing' ] || { echo 'no man page: $missing'; exit 1; }; [ -f '$ROOT/usr/share/man/man8/scratchctl.8' ]"
+[ $bad -eq 0 ]
