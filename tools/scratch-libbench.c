@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,6 +232,41 @@ static void zstd(struct scratch *s)
 	free(out);
 }
 
+/*
+ * What a user would build instead (the reference system's design): one large
+ * file on ext4, mapped; blocks appended by memcpy into the mapping, msync +
+ * fsync at the end; read back by copying out of the mapping, warm.  The same
+ * bytes and block size as the atoms.
+ */
+static int ext4_lokad(const char *path, uint64_t size, uint64_t total, const char *src, char *dst)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600), i, n = (int)(total / size);
+	double t0, tw, tr;
+	char *map;
+
+	if (fd < 0 || posix_fallocate(fd, 0, (off_t)total))
+		die(path, -5);
+	map = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		die("mmap ext4 file", -5);
+	t0 = now();
+	for (i = 0; i < n; i++)
+		memcpy(map + (uint64_t)i * size,
+		       src + (i * size) % (SRC_BYTES - size + 1) / 4096 * 4096, size);
+	if (msync(map, total, MS_SYNC) || fsync(fd))
+		die("msync ext4 file", -5);
+	tw = now() - t0;
+	t0 = now();
+	for (i = 0; i < n; i++)
+		memcpy(dst + (i % QD) * size, map + (uint64_t)i * size, size);
+	tr = now() - t0;
+	report("ext4_mmap_write", size, total, tw);
+	report("ext4_mmap_read_warm", size, total, tr);
+	munmap(map, total);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct scratch_id *ids;
@@ -240,16 +276,13 @@ int main(int argc, char **argv)
 	int n, r;
 	uint64_t i;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: scratch-libbench /dev/scratchN ATOM_MIB TOTAL_MIB\n");
+	if (argc != 4 && !(argc == 5 && !strcmp(argv[1], "--ext4"))) {
+		fprintf(stderr, "usage: scratch-libbench [--ext4 FILE | /dev/scratchN] ATOM_MIB TOTAL_MIB\n");
 		return 2;
 	}
-	size = strtoull(argv[2], NULL, 0) << 20;
-	total = strtoull(argv[3], NULL, 0) << 20;
+	size = strtoull(argv[argc - 2], NULL, 0) << 20;
+	total = strtoull(argv[argc - 1], NULL, 0) << 20;
 	n = (int)(total / size);
-	r = scratch_space_open(argv[1], 0, 0, QD, &s);
-	if (r)
-		die(argv[1], r);
 	ids = calloc(n, sizeof(*ids));
 	src = malloc(SRC_BYTES);
 	dst = malloc(RING_BYTES > QD * size ? RING_BYTES : QD * size);
@@ -258,6 +291,11 @@ int main(int argc, char **argv)
 	for (i = 0; i < SRC_BYTES; i++)
 		src[i] = (char)(i * 2654435761u >> 13);
 	memset(dst, 0, RING_BYTES > QD * size ? RING_BYTES : QD * size);
+	if (argc == 5)
+		return ext4_lokad(argv[2], size, total, src, dst);
+	r = scratch_space_open(argv[1], 0, 0, QD, &s);
+	if (r)
+		die(argv[1], r);
 
 	report("lib_put", size, n * size, put_all(s, ids, n, size, src));
 	drop_caches();

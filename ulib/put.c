@@ -149,9 +149,9 @@ int scratch_atom_putv(struct scratch *s, const struct iovec *iov, int iovcnt, ui
 	for (i = 0; i < iovcnt; i++) {
 		if (iov[i].iov_len && !iov[i].iov_base)
 			return -EINVAL;
-		total += iov[i].iov_len;
-		if (total > SCRATCH_ATOM_MAX)
+		if (iov[i].iov_len > SCRATCH_ATOM_MAX - total)
 			return -EFBIG;
+		total += iov[i].iov_len;
 	}
 	if (!total) {
 		/* The module stores at least one byte; the logical length says 0. */
@@ -230,6 +230,8 @@ static int sc_parts_prepare(const struct iovec *parts, uint32_t n, unsigned int 
 
 		if (parts[i].iov_len && !parts[i].iov_base)
 			return -EINVAL;
+		if (parts[i].iov_len > SCRATCH_ATOM_MAX)
+			return -EFBIG;
 		if (!p->frames) {
 			p->stored[i] = parts[i];
 			continue;

@@ -94,8 +94,9 @@ void scratch_queue_exit(struct scratch_queue *q)
 	/* Closing the ring cancels reads still in flight; wait them out first. */
 	while (q->io) {
 		struct io_uring_cqe *cqe;
+		int ret = io_uring_submit_and_wait(&q->ring, 1);
 
-		if (io_uring_submit_and_wait(&q->ring, 1) < 0 && q->unsubmitted)
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN)
 			break;
 		q->unsubmitted = 0;
 		while (!io_uring_peek_cqe(&q->ring, &cqe)) {
@@ -335,7 +336,9 @@ int scratch_atom_get_batch(struct scratch *s, struct scratch_get *reqs, unsigned
 		for (; next < n; next++) {
 			struct scratch_get *g = &reqs[next];
 
-			ret = scratch_queue_get(q, g->id, g->buf, g->cap, flags, next);
+			/* reserved must be zero: it may carry flags one day. */
+			ret = g->reserved ? -EINVAL :
+			      scratch_queue_get(q, g->id, g->buf, g->cap, flags, next);
 			if (ret == -EBUSY)
 				break;
 			if (ret) {

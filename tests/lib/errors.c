@@ -149,6 +149,10 @@ ST_TEST_F(er, bad_arguments)
 	EXPECT_EQ(-EINVAL, scratch_atom_put(self->s, b, sizeof(b), 0, 1U << 20, &id));
 	EXPECT_EQ(-EINVAL, scratch_atom_put(self->s, NULL, 5, 0, 0, &id));
 	EXPECT_EQ(-EFBIG, scratch_atom_putv(self->s, big, 2, 0, 0, &id));
+	big[0].iov_len = 1;
+	big[1].iov_len = SIZE_MAX;	/* must not wrap the sum */
+	EXPECT_EQ(-EFBIG, scratch_atom_putv(self->s, big, 2, 0, 0, &id));
+	EXPECT_EQ(-EFBIG, scratch_array_put(self->s, big, 2, 0, 0, &id));
 	EXPECT_EQ(-EINVAL, scratch_atom_putv(self->s, big, -1, 0, 0, &id));
 	EXPECT_EQ(-EINVAL, scratch_array_put(self->s, big, 0, 0, 0, &id));
 	EXPECT_EQ(-EINVAL, scratch_array_put(self->s, big, SCRATCH_MAX_PARTS + 1, 0, 0, &id));
@@ -158,6 +162,12 @@ ST_TEST_F(er, bad_arguments)
 	EXPECT_EQ(-ENOENT, scratch_atom_get(self->s, zero, b, 16, 0, &len));
 	EXPECT_EQ(-ENOENT, scratch_atom_get(self->s, scratch_array_part_id(id, 0), b, 16, 0, &len));
 	EXPECT_EQ(-EINVAL, scratch_atom_get_batch(self->s, NULL, 3, 0));
+	{
+		struct scratch_get g = { .id = id, .buf = b, .cap = 16, .reserved = 1 };
+
+		EXPECT_EQ(0, scratch_atom_get_batch(self->s, &g, 1, 0));
+		EXPECT_EQ(-EINVAL, g.res);
+	}
 	ASSERT_EQ(0, scratch_queue_init(self->s, 4, 0, &q));
 	EXPECT_EQ(-EINVAL, scratch_queue_reap(q, &c, 1, 2));
 	EXPECT_EQ(-EINVAL, scratch_queue_get(q, id, NULL, 10, 0, 0));
