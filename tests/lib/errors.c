@@ -139,6 +139,7 @@ ST_TEST_F(er, bad_arguments)
 	struct scratch *t;
 	struct iovec big[2] = { { &id, SCRATCH_ATOM_MAX }, { &id, 1 } };
 	unsigned char b[16] = { 0 };
+	struct scratch_get g;
 	uint64_t len;
 
 	EXPECT_EQ(-EINVAL, scratch_space_open(NULL, 0, 0, 0, &t));
@@ -162,12 +163,9 @@ ST_TEST_F(er, bad_arguments)
 	EXPECT_EQ(-ENOENT, scratch_atom_get(self->s, zero, b, 16, 0, &len));
 	EXPECT_EQ(-ENOENT, scratch_atom_get(self->s, scratch_array_part_id(id, 0), b, 16, 0, &len));
 	EXPECT_EQ(-EINVAL, scratch_atom_get_batch(self->s, NULL, 3, 0));
-	{
-		struct scratch_get g = { .id = id, .buf = b, .cap = 16, .reserved = 1 };
-
-		EXPECT_EQ(0, scratch_atom_get_batch(self->s, &g, 1, 0));
-		EXPECT_EQ(-EINVAL, g.res);
-	}
+	g = (struct scratch_get){ .id = id, .buf = b, .cap = 16, .reserved = 1 };
+	EXPECT_EQ(0, scratch_atom_get_batch(self->s, &g, 1, 0));
+	EXPECT_EQ(-EINVAL, g.res);
 	ASSERT_EQ(0, scratch_queue_init(self->s, 4, 0, &q));
 	EXPECT_EQ(-EINVAL, scratch_queue_reap(q, &c, 1, 2));
 	EXPECT_EQ(-EINVAL, scratch_queue_get(q, id, NULL, 10, 0, 0));
