@@ -51,9 +51,11 @@ struct scratch_queue;
 #define SCRATCH_DEFAULT_QD		64
 #define SCRATCH_MAX_QD			4096
 
+/* Any thread; close only when no other call (and no queue) uses the handle. */
 int scratch_space_open(const char *path, uint32_t tenant, unsigned int flags,
 		       unsigned int queue_depth, struct scratch **sp);
 void scratch_space_close(struct scratch *s);
+/* Any thread. */
 int scratch_space_fd(const struct scratch *s);
 int scratch_space_features(const struct scratch *s, uint64_t *features);
 int scratch_space_info(struct scratch *s, struct scratch_info *info);
@@ -76,6 +78,7 @@ int scratch_space_sync(struct scratch *s);
 /* Largest atom (logical and stored) the library accepts: 4 GiB - 1. */
 #define SCRATCH_ATOM_MAX		0xffffffffULL
 
+/* Any thread.  With SCRATCH_PUT_SYNC, *id is set even if the sync fails. */
 int scratch_atom_put(struct scratch *s, const void *buf, size_t len,
 		     uint16_t type, unsigned int flags, struct scratch_id *id);
 int scratch_atom_putv(struct scratch *s, const struct iovec *iov, int iovcnt,
@@ -89,6 +92,7 @@ int scratch_array_put(struct scratch *s, const struct iovec *parts,
 /* Characters of an id's text form, with the terminating NUL. */
 #define SCRATCH_ID_STRLEN		33
 
+/* Pure functions: any thread. */
 struct scratch_id scratch_array_part_id(struct scratch_id array, uint32_t i);
 int scratch_id_equal(struct scratch_id a, struct scratch_id b);
 void scratch_id_format(struct scratch_id id, char buf[SCRATCH_ID_STRLEN]);
@@ -109,6 +113,7 @@ struct scratch_atom_info {
 	uint16_t	atom_flags;	/* SCRATCH_ATOM_* */
 };
 
+/* Any thread. */
 int scratch_atom_stat(struct scratch *s, struct scratch_id id,
 		      struct scratch_atom_info *info);
 int scratch_atom_present(struct scratch *s, const struct scratch_id *ids,
@@ -126,11 +131,13 @@ struct scratch_get {
 	uint32_t		reserved;
 };
 
+/* Any thread: each call takes a queue of its own from the handle's pool. */
 int scratch_atom_get_batch(struct scratch *s, struct scratch_get *reqs,
 			   unsigned int n, unsigned int flags);
 
 /* ---- mapping -------------------------------------------------------------- */
 
+/* Any thread.  A map outlives scratch_space_close(); release it once. */
 int scratch_atom_map(struct scratch *s, struct scratch_id id,
 		     unsigned int flags, struct scratch_map **mp);
 const void *scratch_map_data(const struct scratch_map *m);
@@ -147,6 +154,10 @@ struct scratch_completion {
 	uint32_t	reserved;
 };
 
+/*
+ * init: any thread.  The other calls: one thread at a time per queue.  Exit
+ * every queue before closing its space.
+ */
 int scratch_queue_init(struct scratch *s, unsigned int depth,
 		       unsigned int flags, struct scratch_queue **qp);
 void scratch_queue_exit(struct scratch_queue *q);

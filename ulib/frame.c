@@ -18,6 +18,7 @@
 #include <string.h>
 #include <xxhash.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include "lib.h"
 
@@ -93,6 +94,8 @@ static int sc_unzstd(const struct sc_plan *p, const void *stored, void *buf,
 	if (n > cap)
 		return -ENOBUFS;
 	r = ZSTD_decompress(buf, (size_t)cap, stored, (size_t)p->stored_len);
+	if (ZSTD_isError(r) && ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation)
+		return -ENOMEM;
 	if (ZSTD_isError(r) || r != n)
 		return -EBADMSG;
 	return 0;
@@ -155,7 +158,8 @@ int __scratch_compress(const struct iovec *iov, int iovcnt, uint64_t total,
 		do {
 			r = ZSTD_compressStream2(cc, &ob, &ib, last ? ZSTD_e_end : ZSTD_e_continue);
 			if (ZSTD_isError(r)) {
-				ret = -ENOMEM;
+				ret = ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation ?
+				      -ENOMEM : -EINVAL;
 				goto out;
 			}
 			/* A full output buffer with work left: the frame does not fit. */

@@ -159,6 +159,8 @@ int scratch_atom_map(struct scratch *s, struct scratch_id id, unsigned int flags
 	if (!p.stored_len) {
 		/* An empty part has no page of its own to map. */
 		ret = __scratch_gone(s, id, 0);
+		if (!ret && p.verify && XXH64(NULL, 0, 0) != p.xxh64)
+			ret = -EBADMSG;
 		if (!ret)
 			ret = sc_map_copy(&p, NULL, m);
 		if (ret)

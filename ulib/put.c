@@ -113,12 +113,10 @@ static int sc_store(struct scratch *s, struct iovec *iov, int cnt, uint64_t stor
 		sc_abort(s, rid);
 		return ret;
 	}
-	if (flags & SCRATCH_PUT_SYNC) {
-		ret = scratch_space_sync(s);
-		if (ret)
-			return ret;
-	}
+	/* Committed: the id is the caller's even if the sync below fails. */
 	*id = rid;
+	if (flags & SCRATCH_PUT_SYNC)
+		return scratch_space_sync(s);
 	return 0;
 }
 

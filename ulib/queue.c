@@ -11,6 +11,7 @@
  * its completion), so a ring of depth entries never runs out of SQEs.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <liburing.h>
@@ -325,7 +326,7 @@ int scratch_atom_get_batch(struct scratch *s, struct scratch_get *reqs, unsigned
 	struct scratch_queue *q;
 	int ret;
 
-	if (!s || (n && !reqs) || __scratch_check_flags(flags, SCRATCH_GET_ALL))
+	if (!s || (n && !reqs) || n > INT_MAX || __scratch_check_flags(flags, SCRATCH_GET_ALL))
 		return -EINVAL;
 	if (!n)
 		return 0;

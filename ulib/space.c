@@ -4,6 +4,7 @@
  * sync, stat, presence; and the id helpers.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,7 +199,8 @@ int scratch_atom_present(struct scratch *s, const struct scratch_id *ids, unsign
 	unsigned int done = 0, count = 0;
 	int ret;
 
-	if (!s || (n && (!ids || !present)))
+	/* The count comes back as an int. */
+	if (!s || (n && (!ids || !present)) || n > INT_MAX)
 		return -EINVAL;
 	while (done < n) {
 		unsigned int k = n - done < SCRATCH_PRESENT_MAX ? n - done : SCRATCH_PRESENT_MAX;
