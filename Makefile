@@ -114,8 +114,13 @@ $(B)/bench/scratch-bench: tools/scratch-bench.c include/uapi/scratch.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -static -o $@ $< -luring -lxxhash
 
+$(B)/bench/reloadload: tests/crash/reloadload.c tests/scratch_test.h include/uapi/scratch.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -static -pthread -o $@ $< -luring -lxxhash
+
 bench: deps
-	@$(MAKE) -s all $(B)/bench/fio $(B)/bench/scratch-bench $(B)/bench/scratch-libbench
+	@$(MAKE) -s all $(B)/bench/fio $(B)/bench/scratch-bench $(B)/bench/scratch-libbench \
+		$(B)/bench/reloadload
 	@tests/vm/run.sh --kernel 6.1 --drives 1 --drive-size 4G --mem 3G --bench -- bench \
 		| tee $(B)/bench.log
 	@sed -n 's/^BENCH-JSON //p' $(B)/bench.log > $(B)/bench.json

@@ -2,24 +2,40 @@
 # SPDX-License-Identifier: GPL-2.0
 # Power-cut test: boot, load, cut the power at a random point, reboot, verify the reload; repeat.
 #
-# Usage: tests/crashtest.sh [CUTS] [--kernel 6.1|6.12|KVER]     (default 25 cuts, kernel 6.1)
+# Usage: tests/crashtest.sh [CUTS] [--kernel 6.1|6.12|KVER] [--mode kill|dmlog|both]
+#                           [--points N] [--reformat]
+#                           (default 25 cuts, kernel 6.1, both, N = 2 x CUTS crash points)
 #
-# Boot 1 formats a space (two NVMe drives, the 64-96 MiB range of each, 1 MiB segments, so it
-# fills in seconds and evicts all the time) and runs `crashload run` (tests/crash/crashload.c):
-# writers commit atoms of 1 B..300 KiB and SYNC every few, readers read and map recent ones.
-# The host SIGKILLs QEMU (tests/vm/run.sh --kill-after) once the guest has logged a random
-# number of commits, plus a random fraction of a second: a power cut that loses the guest's
-# page cache and whatever the emulated drives had not yet been handed.  Each next boot gets the
-# previous boot's log (--file), checks it with `crashload verify` (synced atoms exact or
-# legitimately evicted, unsynced ones exact or gone, never wrong bytes; eviction whole-segment
-# and FIFO; old ids stay gone), then runs the load again until the next cut.  After CUTS cuts
-# a last boot only verifies.
+# Two kinds of power cut (--mode, default both):
+# kill: CUTS + 1 boots.  Boot 1 formats a space (two NVMe drives, the 64-96 MiB range of each,
+# 1 MiB segments, so it fills in seconds and evicts all the time) and runs `crashload run`
+# (tests/crash/crashload.c): writers commit atoms of 1 B..300 KiB and SYNC every few, readers
+# read and map recent ones.  The host SIGKILLs QEMU (tests/vm/run.sh --kill-after) once the
+# guest has logged a random number of commits, plus a random fraction of a second: a power cut
+# that loses the guest's page cache and whatever the emulated drives had not yet been handed.
+# Each next boot gets the previous boot's log (--file), checks it with `crashload verify`
+# (synced atoms exact or legitimately evicted, unsynced ones exact or gone, never wrong bytes;
+# eviction whole-segment and FIFO; old ids stay gone), then runs the load again until the next
+# cut.  After CUTS cuts a last boot only verifies.
+# QEMU's drives (cache=unsafe) keep every write QEMU was handed: that cut loses the guest's page
+# cache and queued requests, never a drive's volatile cache.
+# dmlog: N crash points, at most 50 per boot, that lose exactly that.  Each boot
+# (tests/vm/guest/dmlog.sh) records crashload on two regions behind dm-log-writes, then
+# rebuilds crash states from the logs (tests/crash/lwreplay.c: both drives cut at one instant,
+# every flushed or FUA write kept, and for one drive a random subset of the writes its cache
+# held, some torn) and checks each with `crashload verify`.  With --reformat, the drives first
+# hold an older space (250 atoms, no wrap), which the recorded run formats over.
 #
-# Output: TAP, one line per cut (its boot's load and the next boot's verify); the seed first.
+# Output: TAP, one line per kill cut (its boot's load and the next boot's verify) and per dmlog
+# crash point; the seed first.
 # Exit 1 if any cut failed or any boot logged a kernel splat (run.sh's scan, every boot).
-# Environment: SCRATCH_CRASH_SEED (RANDOM seed: kill points and nonces; default fixed),
-#   SCRATCH_CRASH_TIMEOUT (wall-clock seconds per boot, default 400).
-# Files: build/crash/<kernel>/ (images, vm work dir, logs/boot-N.out and boot-N.chan).
+# Environment: SCRATCH_CRASH_SEED (RANDOM seed: kill points, nonces, crash points; default
+#   fixed), SCRATCH_CRASH_TIMEOUT (wall-clock seconds per boot, default 400; twice that for a
+#   dmlog boot),
+#   SCRATCH_CRASH_POINTS (default for --points), SCRATCH_CRASH_RECORD (seconds each dmlog boot
+#   records, default 20).
+# Files: build/crash/<kernel>/ (images, vm work dir, logs/boot-N.out and boot-N.chan,
+#   logs/dmlog-N.out).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,15 +43,30 @@ cd "$ROOT" || exit 2
 
 CUTS=25
 KERNEL=6.1
+MODE=both
+POINTS=${SCRATCH_CRASH_POINTS:-}
+REFORMAT=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) KERNEL=$2; shift 2 ;;
-	-h | --help) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--mode) MODE=$2; shift 2 ;;
+	--points) POINTS=$2; shift 2 ;;
+	--reformat) REFORMAT=250; shift ;;
+	-h | --help) awk 'NR >= 3 && !/^#/ { exit } NR >= 3 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*[!0-9]* | '') echo "crashtest: unknown argument $1" >&2; exit 2 ;;
 	*) CUTS=$1; shift ;;
 	esac
 done
 [ "$CUTS" -ge 1 ] || { echo "crashtest: CUTS must be at least 1" >&2; exit 2; }
+case $MODE in
+kill | dmlog | both) ;;
+*) echo "crashtest: --mode kill, dmlog or both" >&2; exit 2 ;;
+esac
+[ -n "$POINTS" ] || POINTS=$((2 * CUTS))
+case $POINTS in '' | *[!0-9]*) echo "crashtest: bad --points $POINTS" >&2; exit 2 ;; esac
+KILL_CUTS=$CUTS
+[ "$MODE" != dmlog ] || KILL_CUTS=0
+[ "$MODE" != kill ] || POINTS=0
 
 SEED=${SCRATCH_CRASH_SEED:-4242}
 RANDOM=$SEED
@@ -58,18 +89,27 @@ export SCRATCH_VM_BENCH=$W/nobench
 rm -rf "$W/img" "$LOGS"
 mkdir -p "$LOGS" "$BIN" "$SCRATCH_VM_BENCH" "$SCRATCH_VM_DIR"
 
-# ---- crashload (static, for the guest) ------------------------------------------------------
+# ---- crashload, dmctl, lwreplay (static, for the guest) -------------------------------------
 src=tests/crash/crashload.c
 exe=$BIN/crashload
 if [ ! -x "$exe" ] || [ "$src" -nt "$exe" ] || [ tests/scratch_test.h -nt "$exe" ] ||
-	[ include/uapi/scratch.h -nt "$exe" ]; then
+	[ include/uapi/scratch.h -nt "$exe" ] || [ tests/crash/dm.h -nt "$exe" ]; then
 	gcc -O2 -Wall -Wextra -Iinclude -Ikmod -D_GNU_SOURCE -static -pthread -o "$exe" "$src" \
 		-luring -lxxhash || { echo "not ok - crashtest: building $exe failed"; exit 1; }
 fi
+for tool in dmctl lwreplay; do
+	src=tests/crash/$tool.c
+	exe=$BIN/$tool
+	if [ ! -x "$exe" ] || [ "$src" -nt "$exe" ] || [ tests/crash/dm.h -nt "$exe" ]; then
+		gcc -O2 -Wall -Wextra -D_GNU_SOURCE -static -o "$exe" "$src" ||
+			{ echo "not ok - crashtest: building $exe failed"; exit 1; }
+	fi
+done
 
 echo "TAP version 13"
-echo "1..$CUTS"
-echo "# crashtest: $CUTS power cuts, kernel $KERNEL, seed $SEED (set SCRATCH_CRASH_SEED to change)"
+echo "1..$((KILL_CUTS + POINTS))"
+echo "# crashtest: $KILL_CUTS power cuts by SIGKILL, $POINTS crash points replayed from" \
+	"dm-log-writes, kernel $KERNEL, seed $SEED (set SCRATCH_CRASH_SEED to change)"
 T0=$(date +%s)
 
 # ---- per-boot results ------------------------------------------------------------------------
@@ -143,6 +183,7 @@ report_cut() { # report_cut K: TAP line for cut K (boot K's load, boot K+1's ver
 }
 
 failed=0
+[ "$KILL_CUTS" -gt 0 ] || CUTS=-1	# no kill boots at all
 for ((b = 1; b <= CUTS + 1; b++)); do
 	nonce=$(printf '%04x%04x%04x%04x' "$RANDOM" "$RANDOM" "$RANDOM" "$RANDOM")
 	guest=(--boot "$b" --nonce "$nonce")
@@ -213,12 +254,98 @@ for ((b = 1; b <= CUTS + 1; b++)); do
 	fi
 done
 
-splats=$(grep -alE '^not ok - kernel log' "$LOGS"/boot-*.out 2>/dev/null | wc -l)
-echo "# crashtest: $CUTS cuts, seed $SEED, $(($(date +%s) - T0))s; verified $total_synced synced atoms" \
-	"exact, $total_unsynced unsynced exact, $total_gone gone; $splats boot(s) with kernel splats;" \
-	"$qemu_retries boot(s) retried after QEMU crashed before the guest started"
+# ---- dmlog: crash states rebuilt from dm-log-writes logs ---------------------------------------
+# Each boot: RECORD seconds of crashload on two 32 MiB regions behind dm-log-writes (logs of
+# 1 GiB each on the same drive), then up to PER_BOOT crash points, each replayed and verified
+# in about a second (tests/vm/guest/dmlog.sh).
+PER_BOOT=50
+RECORD=${SCRATCH_CRASH_RECORD:-20}
+DM_REGION_MIB=32
+DM_LOG_MIB=1024
+tapn=$KILL_CUTS
+dm_boots=0
+dm_ok=0
+dm_failed=0
+dm_unflushed=0
+dm_synced=0
+left=$POINTS
+while [ "$left" -gt 0 ]; do
+	dm_boots=$((dm_boots + 1))
+	db=$dm_boots
+	np=$((left < PER_BOOT ? left : PER_BOOT))
+	left=$((left - np))
+	nonce=$(printf '%04x%04x%04x%04x' "$RANDOM" "$RANDOM" "$RANDOM" "$RANDOM")
+	pseed=$((RANDOM * 32768 + RANDOM))
+	out=$LOGS/dmlog-$db.out
+	echo "# dmlog boot $db: ${RECORD}s of load, then $np crash points (replay seed $pseed)"
+	tb=$(date +%s)
+	rc=0
+	tests/vm/run.sh --kernel "$KERNEL" --drives 1 \
+		--drive-size "$((4 * DM_REGION_MIB + 2 * DM_LOG_MIB + 64))M" --mem 1G --timeout "$((2 * TMO))" \
+		-- dmlog --points "$np" --seconds "$RECORD" --seed "$pseed" --nonce "$nonce" \
+		--region-mib "$DM_REGION_MIB" --log-mib "$DM_LOG_MIB" --reformat "$REFORMAT" \
+		>"$out" 2>&1 || rc=$?
+	cp "$SCRATCH_VM_DIR"/*-dmlog.console.log "$LOGS/dmlog-$db.console" 2>/dev/null || true
+	grep -a '^# dmlog: \(log\|recorded\|[0-9]* crash\)' "$out"
+	# One TAP line per crash point, renumbered, with the guest's details of failures.
+	got=0
+	bfail=0
+	while IFS= read -r l; do
+		case $l in
+		'ok '[0-9]*' - dmlog point '*)
+			tapn=$((tapn + 1))
+			got=$((got + 1))
+			dm_ok=$((dm_ok + 1))
+			case $l in *" kept="[1-9]*) dm_unflushed=$((dm_unflushed + 1)) ;; esac
+			if [[ $l =~ -\>\ ([0-9]+)\ synced\ atoms\ exact ]]; then
+				dm_synced=$((dm_synced + BASH_REMATCH[1]))
+			fi
+			echo "ok $tapn - dmlog boot $db ${l#ok [0-9]* - dmlog }"
+			;;
+		'not ok '[0-9]*' - dmlog point '*)
+			tapn=$((tapn + 1))
+			got=$((got + 1))
+			dm_failed=$((dm_failed + 1))
+			bfail=$((bfail + 1))
+			echo "not ok $tapn - dmlog boot $db ${l#not ok [0-9]* - dmlog }"
+			;;
+		'#   '*) echo "$l" ;;
+		esac
+	done < <(grep -aE '^(not )?ok [0-9]+ - dmlog point |^#   ' "$out")
+	if [ "$got" -lt "$np" ] || { [ "$rc" != 0 ] && [ "$bfail" = 0 ]; }; then
+		reason=$(grep -a '^not ok - ' "$out" | head -n 3 | tr '\n' ';')
+		reason=${reason:-run.sh exit $rc}
+		if [ "$got" -ge "$np" ]; then
+			# Every point passed, but the boot did not (a kernel splat, a timeout...).
+			tapn=$((tapn + 1))
+			echo "not ok $tapn - dmlog boot $db: $reason"
+		fi
+		for ((k = got + 1; k <= np; k++)); do
+			tapn=$((tapn + 1))
+			dm_failed=$((dm_failed + 1))
+			echo "not ok $tapn - dmlog boot $db point $k: not run: $reason"
+		done
+		echo "#   logs: ${out#"$ROOT"/}, dmlog-$db.console"
+		failed=1
+	fi
+	[ "$bfail" = 0 ] || failed=1
+	echo "# dmlog boot $db: $(($(date +%s) - tb))s, run.sh exit $rc"
+done
+
+splats=$(grep -alE '^not ok - kernel log' "$LOGS"/boot-*.out "$LOGS"/dmlog-*.out 2>/dev/null |
+	wc -l)
+[ "$KILL_CUTS" = 0 ] ||
+	echo "# crashtest: $KILL_CUTS SIGKILL cuts, verified $total_synced synced atoms exact," \
+		"$total_unsynced unsynced exact, $total_gone gone; $qemu_retries boot(s) retried after" \
+		"QEMU crashed before the guest started"
+[ "$POINTS" = 0 ] ||
+	echo "# crashtest: $POINTS dm-log-writes crash points in $dm_boots boot(s): $dm_ok ok," \
+		"$dm_failed failed; $dm_unflushed with writes from a drive's volatile cache kept;" \
+		"$dm_synced synced atoms verified exact"
+echo "# crashtest: seed $SEED, $(($(date +%s) - T0))s, $splats boot(s) with kernel splats"
 # What the verifies found, by kind (one incident may show in several lines).
-grep -ah '^# FAIL:' "$LOGS"/boot-[0-9]*.out 2>/dev/null | awk '
+grep -ahE '^(#   )?# FAIL:' "$LOGS"/boot-[0-9]*.out "$LOGS"/dmlog-[0-9]*.out 2>/dev/null |
+	sed 's/^#   //' | awk '
 	/names another atom|now reads as other bytes|appears twice/ { k["id reused for another atom"]++; next }
 	/LOST SYNCED ATOM/ { k["lost synced atom"]++; next }
 	/WRONG/ { k["wrong bytes or STAT"]++; next }

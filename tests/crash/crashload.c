@@ -12,7 +12,9 @@
  *	    SYNCED <n>
  *	meaning: the first n atom lines this process printed are durable (n is
  *	taken before the SYNC starts, so atoms committed by other threads while
- *	it runs are not claimed).
+ *	it runs are not claimed).  With --dm-mark, every line and every
+ *	--dm-tick ms are also marked in dm-log-writes logs (tests/vm/guest/
+ *	dmlog.sh rebuilds crash states from them; see dm_mark_group()).
  *
  *   crashload verify [options] [--log FILE] DEV...	(log on stdin without --log)
  *	Reattach WITHOUT FORMAT after the crash and check the previous boot's log:
@@ -52,6 +54,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include "../scratch_test.h"
+#include "dm.h"
 
 #define MAX_DEVS	SCRATCH_MAX_REGIONS
 #define RING		8192		/* recent atoms the readers pick from */
@@ -77,6 +80,9 @@ static struct {
 	__u64 max_atoms;	/* run: stop after this many atoms (0: never) */
 	int verify_new;		/* verify: atoms written after the checks */
 	bool keep;		/* verify: leave the space attached */
+	char *marks[MAX_DEVS];	/* dm-log-writes devices to mark after every line */
+	unsigned int nmarks;
+	int tick_ms;		/* and this often */
 } cfg = {
 	.offset = 16 * ST_MIB,
 	.length = 32 * ST_MIB,
@@ -85,12 +91,50 @@ static struct {
 	.readers = 1,
 	.max_len = 300 * ST_KIB,
 	.verify_new = 16,
+	.tick_ms = 2,
 };
 
 /* ---- output: one write(2) per line, serialised ------------------------------------------ */
 
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 static __u64 out_atoms;		/* atom lines (COMMIT, CARRY) printed by this process */
+
+/*
+ * --dm-mark: a mark group goes into the dm-log-writes logs after every output
+ * line, and every --dm-tick ms from a ticker thread: "G<g>.<n>" into logs
+ * 0, 1, .., D-1, then "G<g>.<n>e" into logs 0 .. D-2, where g counts the
+ * groups and n the lines printed so far.  A state replayed up to the marks of
+ * group g knows that the first n lines had been printed (a SYNCED among them
+ * had returned: the flushes of its sync lie before the marks); the "e" marks
+ * bound what logs 0 .. D-2 recorded until the last log got its mark, so all
+ * drives can be cut at one instant; the ticks make those instants dense
+ * (see tests/crash/lwreplay.c).  Caller holds out_lock.
+ */
+static __u64 out_lines;		/* lines printed by this process */
+static __u64 mark_groups;
+
+static void dm_mark_group(void)
+{
+	char msg[64];
+	unsigned int i;
+	int r;
+
+	if (!cfg.nmarks)
+		return;
+	mark_groups++;
+	for (i = 0; i < 2 * cfg.nmarks - 1; i++) {
+		const char *dev = cfg.marks[i % cfg.nmarks];
+
+		snprintf(msg, sizeof(msg), "mark G%llu.%llu%s", (unsigned long long)mark_groups,
+			 (unsigned long long)out_lines, i < cfg.nmarks ? "" : "e");
+		r = dm_message(dev, msg);
+		if (r) {
+			fprintf(stderr, "crashload: dm message %s '%s': %s\n", dev, msg,
+				strerror(-r));
+			exit(1);
+		}
+	}
+}
 
 /* Format one line and write it with a single write(2).  Caller holds out_lock. */
 static void __attribute__((format(printf, 1, 0))) vline(const char *fmt, va_list ap)
@@ -113,6 +157,8 @@ static void __attribute__((format(printf, 1, 0))) vline(const char *fmt, va_list
 			break;
 		off += w;
 	}
+	out_lines++;
+	dm_mark_group();
 }
 
 static void __attribute__((format(printf, 1, 2))) say(const char *fmt, ...)
@@ -511,6 +557,18 @@ static void *reader(void *arg)
 	return NULL;
 }
 
+/* --dm-mark: mark groups between the lines too, for dense crash instants. */
+static void *ticker(void *arg)
+{
+	while (!atomic_load(&R.stop)) {
+		usleep(cfg.tick_ms * 1000);
+		pthread_mutex_lock(&out_lock);
+		dm_mark_group();
+		pthread_mutex_unlock(&out_lock);
+	}
+	return arg;
+}
+
 static int cmd_run(void)
 {
 	struct scratch_info info;
@@ -538,6 +596,8 @@ static int cmd_run(void)
 		pthread_create(&th[nth++], NULL, writer, (void *)(long)i);
 	for (i = 0; i < cfg.readers && nth < 64; i++)
 		pthread_create(&th[nth++], NULL, reader, (void *)(long)i);
+	if (cfg.nmarks && cfg.tick_ms > 0 && nth < 64)
+		pthread_create(&th[nth++], NULL, ticker, NULL);
 	while (!atomic_load(&R.stop)) {
 		double t;
 
@@ -1163,7 +1223,9 @@ static void usage(FILE *f)
 		"       crashload verify [--log FILE] [--keep] [options] DEV...\n"
 		"options: --offset-mib N (16)  --region-mib N (32)  --seg-shift N (20)\n"
 		"         --writers N (2)  --readers N (1)  --max-len BYTES (307200)\n"
-		"         --nonce HEX (random)  --boot N  --seconds S  --atoms N  --new N (16)\n");
+		"         --nonce HEX (random)  --boot N  --seconds S  --atoms N  --new N (16)\n"
+		"         --dm-mark DM[,DM...]  (run: mark these dm-log-writes logs after every line)\n"
+		"         --dm-tick MS (2; and every MS ms, 0: never)\n");
 }
 
 int main(int argc, char **argv)
@@ -1183,10 +1245,13 @@ int main(int argc, char **argv)
 		{ "atoms", required_argument, NULL, 'A' },
 		{ "new", required_argument, NULL, 'N' },
 		{ "keep", no_argument, NULL, 'k' },
+		{ "dm-mark", required_argument, NULL, 'M' },
+		{ "dm-tick", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *mode;
+	char *tok;
 	bool have_nonce = false;
 	int c;
 
@@ -1212,6 +1277,12 @@ int main(int argc, char **argv)
 		case 'A': cfg.max_atoms = strtoull(optarg, NULL, 0); break;
 		case 'N': cfg.verify_new = atoi(optarg); break;
 		case 'k': cfg.keep = true; break;
+		case 'M':
+			for (tok = strtok(optarg, ","); tok && cfg.nmarks < MAX_DEVS;
+			     tok = strtok(NULL, ","))
+				cfg.marks[cfg.nmarks++] = tok;
+			break;
+		case 'T': cfg.tick_ms = atoi(optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -2,6 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # Build (or reuse) the test-VM initramfs: busybox, NVMe modules, scratch.ko, tests and guest scripts.
 #
+# Device-mapper modules (dm-mod, dm-log-writes, dm-flakey and their dependencies) go in too,
+# listed in /modules-dm.order; /init does not load them: the guest scripts that need them do
+# (dmlog.sh, the write-dropping power-cut test).  A kernel without them as modules (built in,
+# or absent) just gets an empty list.
+#
 # Usage: tests/vm/mkinitramfs.sh KVER MODULE_KO OUT.cpio.gz
 # Environment (optional):
 #   SCRATCH_VM_TESTS   directory whose executables go to /tests   (default build/tests)
@@ -55,6 +60,14 @@ visit() { # depth-first: dependencies before the module itself
 	ORDER+=("$m")
 }
 visit "$nvme"
+NVME_COUNT=${#ORDER[@]}
+
+# Device-mapper targets, after the NVMe ones (dependencies already listed are not repeated).
+for want in dm-mod dm-log-writes dm-flakey; do
+	for m in "${!DEPS[@]}"; do
+		case $m in */drivers/md/"$want".ko | */drivers/md/"$want".ko.*) visit "$m" ;; esac
+	done
+done
 
 # ---- inputs and the manifest deciding whether to rebuild --------------------------------
 INPUTS=("$HERE/mkinitramfs.sh" "$HERE/init" "$BUSYBOX" "$MODULE_KO")
@@ -113,6 +126,8 @@ copy_libs "$BUSYBOX"
 ln -s busybox "$R/bin/sh" # the other applets: `busybox --install -s /bin` in /init
 
 : >"$R/modules.order"
+: >"$R/modules-dm.order"
+n=0
 for m in "${ORDER[@]}"; do
 	base=$(basename "$m")
 	case $base in
@@ -122,7 +137,12 @@ for m in "${ORDER[@]}"; do
 	*.ko.gz) base=${base%.gz}; gzip -dc "$MODDIR/$m" >"$R/lib/modules/$base" ;;
 	*) die "unsupported module file $m" ;;
 	esac
-	echo "/lib/modules/$base" >>"$R/modules.order"
+	if [ $n -lt "$NVME_COUNT" ]; then
+		echo "/lib/modules/$base" >>"$R/modules.order"
+	else
+		echo "/lib/modules/$base" >>"$R/modules-dm.order"
+	fi
+	n=$((n + 1))
 done
 
 cp "$MODULE_KO" "$R/scratch.ko"
@@ -147,5 +167,6 @@ mkdir -p "$(dirname "$OUT")"
 	gzip -1 >"$OUT.tmp"
 mv -f "$OUT.tmp" "$OUT"
 printf '%s\n' "$NEW_MANIFEST" >"$OUT.manifest"
-echo "mkinitramfs: built $OUT ($(du -h "$OUT" | cut -f1), ${#ORDER[@]} nvme modules," \
+echo "mkinitramfs: built $OUT ($(du -h "$OUT" | cut -f1), $NVME_COUNT nvme modules," \
+	"$((${#ORDER[@]} - NVME_COUNT)) dm modules," \
 	"${#TESTS[@]} tests)" >&2

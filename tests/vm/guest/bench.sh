@@ -148,8 +148,18 @@ END {
 	grep -v '^#' $OUT/lib.out > $OUT/lib.json
 }
 
+# Reload time (tests/vm/guest/reload.sh): its BENCH-JSON lines become one array.
+bench_reload() {
+	/guest/reload.sh "$D" > $OUT/reload.out 2>&1
+	rc=$?
+	grep -v '^BENCH-JSON' $OUT/reload.out
+	sed -n 's/^BENCH-JSON //p' $OUT/reload.out | paste -sd, > $OUT/reload.json
+	[ $rc -eq 0 ] || { echo "not ok - bench: reload"; exit 1; }
+}
+
 json=
 want module && { bench_module; json="$json${json:+,}\"module\":$(cat $OUT/module.json)"; }
 want lib && { bench_lib; json="$json${json:+,}\"library\":$(cat $OUT/lib.json)"; }
+want reload && { bench_reload; json="$json${json:+,}\"reload\":[$(cat $OUT/reload.json)]"; }
 echo "BENCH-JSON {$json}"
 echo "ok - bench"

@@ -88,3 +88,17 @@ sc_run_group() {
 	kill -KILL -$pid 2>/dev/null
 	return $rc
 }
+
+# sc_dm_load: load the device-mapper modules listed in /modules-dm.order (mkinitramfs.sh puts
+# dm-mod, dm-log-writes, dm-flakey and their dependencies there; /init does not load them).
+# Fails, with a message on stdout, if one cannot be loaded or there is no control node.
+sc_dm_load() {
+	local m err
+	[ -f /modules-dm.order ] || { echo "# dm: no /modules-dm.order in the initramfs"; return 1; }
+	while read -r m; do
+		[ -n "$m" ] || continue
+		grep -q "^$(basename "$m" .ko | tr - _) " /proc/modules && continue
+		err=$(insmod "$m" 2>&1) || { echo "# dm: insmod $m failed: $err"; return 1; }
+	done </modules-dm.order
+	[ -c /dev/mapper/control ] || { echo "# dm: no /dev/mapper/control"; return 1; }
+}
