@@ -54,14 +54,28 @@ static struct sc_atom *sc_find_id_locked(struct sc_space *s, u32 tenant,
 	return a;
 }
 
+/* Pin the segment of the live atom (or array) named by @p, or NULL. */
+struct sc_segment *scratch_atom_pin_id(struct sc_space *s, u32 tenant,
+				       const struct sc_idparts *p)
+{
+	struct sc_segment *seg = NULL;
+
+	spin_lock(&s->lock);
+	if (sc_find_id_locked(s, tenant, p, &seg))
+		seg->pins++;
+	else
+		seg = NULL;
+	spin_unlock(&s->lock);
+	return seg;
+}
+
 /*
  * Pin the segment of the live atom of @tenant that contains space offset
- * @off; *avail is what remains of the atom from @off.  Readers and mappings
- * hold the pin while they touch the atom's pages, so eviction skips the
- * segment until they are done.
+ * @off; pin->avail is what remains of the atom from @off.  Readers and
+ * mappings hold the pin while they touch the atom's pages (and verify them),
+ * so eviction skips the segment until they are done.  0 or -ENOENT.
  */
-struct sc_segment *scratch_atom_pin(struct sc_space *s, u32 tenant, u64 off,
-				    u64 *avail)
+int scratch_atom_pin(struct sc_space *s, u32 tenant, u64 off, struct sc_pin *pin)
 {
 	struct sc_segment *seg;
 	struct sc_atom *a;
@@ -69,7 +83,7 @@ struct sc_segment *scratch_atom_pin(struct sc_space *s, u32 tenant, u64 off,
 	u64 start;
 
 	if (off >> s->geom.seg_shift >= s->nr_segs)
-		return ERR_PTR(-ENOENT);
+		return -ENOENT;
 	seg = &s->segs[idx];
 	page = (off & ((1ULL << s->geom.seg_shift) - 1)) >> SC_PAGE_SHIFT;
 	spin_lock(&s->lock);
@@ -92,13 +106,40 @@ struct sc_segment *scratch_atom_pin(struct sc_space *s, u32 tenant, u64 off,
 	start = sc_space_off(s, idx, a->page);
 	if (off >= start + a->stored_len)
 		goto missing;
-	*avail = start + a->stored_len - off;
+	pin->seg = seg;
+	pin->avail = start + a->stored_len - off;
+	pin->slot = lo;
+	pin->state = a->state;
 	seg->pins++;
 	spin_unlock(&s->lock);
-	return seg;
+	return 0;
 missing:
 	spin_unlock(&s->lock);
-	return ERR_PTR(-ENOENT);
+	return -ENOENT;
+}
+
+/*
+ * Caller holds s->lock.  A live atom becomes missing, as if aborted: its
+ * pages stay unused until the segment is evicted, and the next sync writes
+ * its table page without the record, so a reload does not bring it back.
+ */
+void scratch_atom_drop_locked(struct sc_space *s, struct sc_segment *seg, u32 slot)
+{
+	struct sc_atom *a = &seg->atoms[slot];
+	u32 pages = sc_pages(a->stored_len);
+
+	if ((a->state & SC_A_STATE) != SC_A_LIVE)
+		return;
+	if (a->state & SC_A_UNVERIFIED) {
+		seg->nr_unverified--;
+		s->nr_unverified--;
+	}
+	a->state = SC_A_EMPTY;
+	seg->nr_live--;
+	seg->live_pages -= pages;
+	s->nr_atoms--;
+	s->used_pages -= pages;
+	sc_mark_dirty_locked(seg, slot);
 }
 
 static struct sc_resv *sc_resv_find(struct sc_file *f, const struct scratch_id *id)
@@ -383,14 +424,14 @@ static int sc_stat(struct sc_file *f, void __user *arg)
 	ret = scratch_struct_in(&req, sizeof(req), arg);
 	if (ret)
 		return ret;
-	if (req.flags || !sc_is_zero(req.reserved, sizeof(req.reserved)))
+	if (req.flags || req.reserved0 || !sc_is_zero(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
 	p = sc_id_decode(&req.id);
 	spin_lock(&s->lock);
 	a = sc_find_id_locked(s, f->tenant, &p, &seg);
-	if (!a) {
+	if (!a || (a->state & SC_A_BAD)) {
 		spin_unlock(&s->lock);
-		return -ENOENT;
+		return a ? -EBADMSG : -ENOENT;
 	}
 	copy = *a;
 	if (p.part)
@@ -404,6 +445,8 @@ static int sc_stat(struct sc_file *f, void __user *arg)
 	req.type = copy.type;
 	req.atom_flags = copy.atom_flags;
 	req.nr_parts = copy.nr_parts;
+	/* No I/O here: the verdict so far (a part shares its array's). */
+	req.status = copy.state & SC_A_UNVERIFIED ? 0 : SCRATCH_STAT_VERIFIED;
 	if (p.part) {
 		ret = sc_read_part(s, seg, copy.page, p.part - 1, &dp);
 		scratch_seg_unpin(s, seg);
@@ -454,6 +497,13 @@ static long sc_present(struct sc_file *f, void __user *arg)
 		for (i = 0; i < n; i++) {
 			struct sc_idparts p = sc_id_decode(&ids[i]);
 
+			/*
+			 * No I/O: an atom not yet verified is present, and so
+			 * is one found bad (its reads fail with EBADMSG) until
+			 * scrub drops it.  Readers tell eviction from damage by
+			 * this: a failed read whose id is still present was not
+			 * an eviction race.
+			 */
 			res[i] = !!sc_find_id_locked(s, f->tenant, &p, &seg);
 			found += res[i];
 		}
@@ -625,6 +675,10 @@ long scratch_atom_ioctl(struct sc_file *f, unsigned int cmd, void __user *arg)
 		return sc_stat(f, arg);
 	case SCRATCH_IOC_PRESENT:
 		return sc_present(f, arg);
+	case SCRATCH_IOC_VERIFY:
+		return scratch_verify_ioctl(f, arg);
+	case SCRATCH_IOC_SCRUB:
+		return scratch_scrub_ioctl(f, arg);
 	}
 	return -ENOTTY;
 }

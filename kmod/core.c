@@ -70,19 +70,52 @@ void sc_super_encode(struct scratch_disk_super *d, const struct sc_super_info *s
 	d->csum = cpu_to_le64(sc_xxh64(d, sizeof(*d)));
 }
 
+const char *sc_why_str(enum sc_why why)
+{
+	switch (why) {
+	case SC_WHY_OK:
+		return "valid";
+	case SC_WHY_MAGIC:
+		return "no magic";
+	case SC_WHY_CSUM:
+		return "checksum mismatch";
+	case SC_WHY_VERSION:
+		return "unknown format version";
+	case SC_WHY_FOREIGN:
+		return "another space's";
+	case SC_WHY_INDEX:
+		return "another segment's";
+	case SC_WHY_STALE:
+		return "older incarnation";
+	case SC_WHY_FIELDS:
+		return "impossible fields";
+	}
+	return "unknown";
+}
+
 int sc_super_decode(const struct scratch_disk_super *d, struct sc_super_info *s)
+{
+	enum sc_why why = sc_super_why(d, s);
+
+	if (why == SC_WHY_MAGIC)
+		return -EMEDIUMTYPE;
+	return why == SC_WHY_OK ? 0 : -EUCLEAN;
+}
+
+enum sc_why sc_super_why(const struct scratch_disk_super *d, struct sc_super_info *s)
 {
 	struct scratch_disk_super c = *d;
 	struct sc_geom g;
 
 	if (le64_to_cpu(d->magic) != SCRATCH_SUPER_MAGIC)
-		return -EMEDIUMTYPE;
+		return SC_WHY_MAGIC;
 	c.csum = 0;
 	if (sc_xxh64(&c, sizeof(c)) != le64_to_cpu(d->csum))
-		return -EUCLEAN;
-	if (le32_to_cpu(d->version) != SCRATCH_DISK_VERSION || d->reserved0 ||
-	    memchr_inv_zero(d->reserved, sizeof(d->reserved)))
-		return -EUCLEAN;
+		return SC_WHY_CSUM;
+	if (le32_to_cpu(d->version) != SCRATCH_DISK_VERSION)
+		return SC_WHY_VERSION;
+	if (d->reserved0 || memchr_inv_zero(d->reserved, sizeof(d->reserved)))
+		return SC_WHY_FIELDS;
 	s->seg_shift = le32_to_cpu(d->seg_shift);
 	memcpy(s->uuid, d->uuid, sizeof(s->uuid));
 	s->region_idx = le32_to_cpu(d->region_idx);
@@ -94,16 +127,16 @@ int sc_super_decode(const struct scratch_disk_super *d, struct sc_super_info *s)
 	s->table_pages = le32_to_cpu(d->table_pages);
 	/* A valid checksum over nonsense is still nonsense. */
 	if (sc_geom_init(&g, s->seg_shift) || g.table_pages != s->table_pages)
-		return -EUCLEAN;
+		return SC_WHY_FIELDS;
 	if (!s->nr_regions || s->nr_regions > SCRATCH_MAX_REGIONS ||
 	    s->region_idx >= s->nr_regions)
-		return -EUCLEAN;
+		return SC_WHY_FIELDS;
 	if (!s->nr_segs || sc_region_segs(&g, s->region_len) != s->nr_segs)
-		return -EUCLEAN;
+		return SC_WHY_FIELDS;
 	if (s->first_seg > s->space_segs || s->nr_segs > s->space_segs - s->first_seg ||
 	    s->space_segs > U32_MAX)
-		return -EUCLEAN;
-	return 0;
+		return SC_WHY_FIELDS;
+	return SC_WHY_OK;
 }
 
 void sc_seg_encode(struct scratch_disk_seg *d, const struct sc_seg_info *s)
@@ -121,28 +154,37 @@ void sc_seg_encode(struct scratch_disk_seg *d, const struct sc_seg_info *s)
 int sc_seg_decode(const struct scratch_disk_seg *d, const u8 *uuid, u64 seg,
 		  struct sc_seg_info *s)
 {
+	return sc_seg_why(d, uuid, seg, s) == SC_WHY_OK ? 0 : -EUCLEAN;
+}
+
+enum sc_why sc_seg_why(const struct scratch_disk_seg *d, const u8 *uuid, u64 seg,
+		       struct sc_seg_info *s)
+{
 	struct scratch_disk_seg c = *d;
 
 	if (le64_to_cpu(d->magic) != SCRATCH_SEG_MAGIC)
-		return -EUCLEAN;
+		return SC_WHY_MAGIC;
 	c.csum = 0;
 	if (sc_xxh64(&c, sizeof(c)) != le64_to_cpu(d->csum))
-		return -EUCLEAN;
-	if (memcmp(d->uuid, uuid, sizeof(d->uuid)) || le64_to_cpu(d->seg) != seg ||
-	    memchr_inv_zero(d->reserved, sizeof(d->reserved)))
-		return -EUCLEAN;
+		return SC_WHY_CSUM;
+	if (memcmp(d->uuid, uuid, sizeof(d->uuid)))
+		return SC_WHY_FOREIGN;
+	if (le64_to_cpu(d->seg) != seg)
+		return SC_WHY_INDEX;
+	if (memchr_inv_zero(d->reserved, sizeof(d->reserved)))
+		return SC_WHY_FIELDS;
 	memcpy(s->uuid, d->uuid, sizeof(s->uuid));
 	s->seg = seg;
 	s->gen = le32_to_cpu(d->gen);
 	s->state = le32_to_cpu(d->state);
 	s->seq = le64_to_cpu(d->seq);
 	if (!s->gen)
-		return -EUCLEAN;
+		return SC_WHY_FIELDS;
 	if (s->state == SCRATCH_SEG_FREE)
-		return s->seq ? -EUCLEAN : 0;
+		return s->seq ? SC_WHY_FIELDS : SC_WHY_OK;
 	if (s->state == SCRATCH_SEG_OPEN)
-		return s->seq ? 0 : -EUCLEAN;
-	return -EUCLEAN;
+		return s->seq ? SC_WHY_OK : SC_WHY_FIELDS;
+	return SC_WHY_FIELDS;
 }
 
 void sc_rec_encode(struct scratch_disk_atom *d, const struct sc_rec_info *r)
@@ -165,18 +207,32 @@ void sc_rec_encode(struct scratch_disk_atom *d, const struct sc_rec_info *r)
 int sc_rec_decode(const struct scratch_disk_atom *d, const struct sc_geom *g,
 		  u32 gen, u64 seq, struct sc_rec_info *r)
 {
+	switch (sc_rec_why(d, g, gen, seq, r)) {
+	case SC_WHY_OK:
+		return 0;
+	case SC_WHY_MAGIC:
+	case SC_WHY_STALE:
+		return -ENOENT;
+	default:
+		return -EUCLEAN;
+	}
+}
+
+enum sc_why sc_rec_why(const struct scratch_disk_atom *d, const struct sc_geom *g,
+		       u32 gen, u64 seq, struct sc_rec_info *r)
+{
 	struct scratch_disk_atom c = *d;
 	u64 end;
 
 	if (le32_to_cpu(d->magic) != SCRATCH_ATOM_MAGIC)
-		return -ENOENT;
+		return SC_WHY_MAGIC;
 	c.csum = 0;
 	if (sc_xxh64(&c, sizeof(c)) != le64_to_cpu(d->csum))
-		return -EUCLEAN;
+		return SC_WHY_CSUM;
 	r->gen = le32_to_cpu(d->gen);
 	r->seq = le64_to_cpu(d->seq);
 	if (r->gen != gen || r->seq != seq)
-		return -ENOENT;
+		return SC_WHY_STALE;
 	r->page = le32_to_cpu(d->page);
 	r->nr_parts = le32_to_cpu(d->nr_parts);
 	r->stored_len = le64_to_cpu(d->stored_len);
@@ -187,18 +243,32 @@ int sc_rec_decode(const struct scratch_disk_atom *d, const struct sc_geom *g,
 	r->atom_flags = le16_to_cpu(d->atom_flags);
 	/* The RAM index keeps 32-bit lengths: RESERVE and COMMIT enforce it. */
 	if (!r->stored_len || r->stored_len > U32_MAX || r->length > U32_MAX)
-		return -EUCLEAN;
+		return SC_WHY_FIELDS;
 	if (r->stored_len > (u64)g->payload_pages << SC_PAGE_SHIFT)
-		return -EUCLEAN;
+		return SC_WHY_FIELDS;
 	if (r->atom_flags & ~SCRATCH_ATOM_USER_ALL || r->nr_parts > SCRATCH_MAX_PARTS)
-		return -EUCLEAN;
+		return SC_WHY_FIELDS;
 	if (r->page < g->first_page)
-		return -EUCLEAN;
+		return SC_WHY_FIELDS;
 	end = (u64)r->page + sc_pages(r->stored_len);
 	if (end > g->seg_pages)
-		return -EUCLEAN;
+		return SC_WHY_FIELDS;
 	if (r->nr_parts && sc_part_table_bytes(r->nr_parts) > r->stored_len)
-		return -EUCLEAN;
+		return SC_WHY_FIELDS;
+	return SC_WHY_OK;
+}
+
+int sc_part_next(const struct scratch_disk_part *part, u64 *next, u64 stored_len)
+{
+	u64 off = le64_to_cpu(part->off);
+	u64 len = le64_to_cpu(part->len);
+
+	if (part->reserved || off & (SC_PAGE - 1) || off < *next)
+		return -EINVAL;
+	if (off > stored_len || len > stored_len - off)
+		return -EINVAL;
+	/* off is page-aligned, so off >= next keeps parts off each other's pages. */
+	*next = off + len;
 	return 0;
 }
 
@@ -210,16 +280,8 @@ int sc_parts_check(const struct scratch_disk_part *parts, u32 nr_parts,
 
 	if (!nr_parts || nr_parts > SCRATCH_MAX_PARTS || next > stored_len)
 		return -EINVAL;
-	for (i = 0; i < nr_parts; i++) {
-		u64 off = le64_to_cpu(parts[i].off);
-		u64 len = le64_to_cpu(parts[i].len);
-
-		if (parts[i].reserved || off & (SC_PAGE - 1) || off < next)
+	for (i = 0; i < nr_parts; i++)
+		if (sc_part_next(&parts[i], &next, stored_len))
 			return -EINVAL;
-		if (off > stored_len || len > stored_len - off)
-			return -EINVAL;
-		/* off is page-aligned, so off >= next keeps parts off each other's pages. */
-		next = off + len;
-	}
 	return 0;
 }

@@ -72,6 +72,23 @@ u64 sc_region_segs(const struct sc_geom *g, u64 len);
 
 /* ---- on-disk records ---- */
 
+/*
+ * Why a decoder refused a struct, for fsck's report; the module only needs
+ * the errno of the *_decode() wrappers, which map these one to one.
+ */
+enum sc_why {
+	SC_WHY_OK,
+	SC_WHY_MAGIC,		/* no magic: blank, never written, or not ours */
+	SC_WHY_CSUM,		/* magic, but the checksum does not match */
+	SC_WHY_VERSION,		/* a format version this code does not know */
+	SC_WHY_FOREIGN,		/* well-formed, of another space (uuid) */
+	SC_WHY_INDEX,		/* well-formed, of another segment */
+	SC_WHY_STALE,		/* a record of an older incarnation of its segment */
+	SC_WHY_FIELDS,		/* checksum right, contents impossible */
+};
+
+const char *sc_why_str(enum sc_why why);
+
 struct sc_super_info {
 	u8 uuid[16];
 	u32 seg_shift;
@@ -87,6 +104,8 @@ struct sc_super_info {
 void sc_super_encode(struct scratch_disk_super *d, const struct sc_super_info *s);
 /* 0, or -EMEDIUMTYPE (no scratch magic), -EUCLEAN (damaged or inconsistent). */
 int sc_super_decode(const struct scratch_disk_super *d, struct sc_super_info *s);
+/* The same checks; SC_WHY_MAGIC is -EMEDIUMTYPE, any other refusal -EUCLEAN. */
+enum sc_why sc_super_why(const struct scratch_disk_super *d, struct sc_super_info *s);
 
 struct sc_seg_info {
 	u8 uuid[16];
@@ -100,6 +119,9 @@ void sc_seg_encode(struct scratch_disk_seg *d, const struct sc_seg_info *s);
 /* 0 or -EUCLEAN; checks magic, checksum, uuid, index and state. */
 int sc_seg_decode(const struct scratch_disk_seg *d, const u8 *uuid, u64 seg,
 		  struct sc_seg_info *s);
+/* The same checks; every refusal is -EUCLEAN for sc_seg_decode(). */
+enum sc_why sc_seg_why(const struct scratch_disk_seg *d, const u8 *uuid, u64 seg,
+		       struct sc_seg_info *s);
 
 struct sc_rec_info {
 	u32 gen;
@@ -122,6 +144,9 @@ void sc_rec_encode(struct scratch_disk_atom *d, const struct sc_rec_info *r);
  */
 int sc_rec_decode(const struct scratch_disk_atom *d, const struct sc_geom *g,
 		  u32 gen, u64 seq, struct sc_rec_info *r);
+/* The same checks; SC_WHY_MAGIC and SC_WHY_STALE are -ENOENT, the rest -EUCLEAN. */
+enum sc_why sc_rec_why(const struct scratch_disk_atom *d, const struct sc_geom *g,
+		       u32 gen, u64 seq, struct sc_rec_info *r);
 
 /* Pages an atom of @stored_len bytes occupies. */
 static inline u64 sc_pages(u64 stored_len)
@@ -141,5 +166,12 @@ static inline u64 sc_part_table_bytes(u32 nr_parts)
  */
 int sc_parts_check(const struct scratch_disk_part *parts, u32 nr_parts,
 		   u64 stored_len);
+
+/*
+ * The same rule for one entry, for walking a table without holding all of
+ * it: *next starts at sc_part_table_bytes(nr_parts) and advances past the
+ * part.  0 or -EINVAL.
+ */
+int sc_part_next(const struct scratch_disk_part *part, u64 *next, u64 stored_len);
 
 #endif /* SCRATCH_CORE_H */

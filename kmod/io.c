@@ -22,6 +22,7 @@ ssize_t scratch_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	size_t count = iov_iter_count(to), want;
 	struct sc_segment *seg;
 	struct sc_region *r;
+	struct sc_pin pin;
 	struct kiocb k;
 	u64 avail;
 	ssize_t ret;
@@ -29,9 +30,23 @@ ssize_t scratch_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	if (!count)
 		return 0;
 	scratch_file_bind(f);
-	seg = scratch_atom_pin(s, f->tenant, iocb->ki_pos, &avail);
-	if (IS_ERR(seg))
-		return PTR_ERR(seg);
+	ret = scratch_atom_pin(s, f->tenant, iocb->ki_pos, &pin);
+	if (ret)
+		return ret;
+	seg = pin.seg;
+	avail = pin.avail;
+	/*
+	 * A reloaded atom is hashed before its first byte is served.  That
+	 * is I/O: a non-blocking read fails with -EAGAIN, and io_uring's
+	 * page-waiting retry (IOCB_WAITQ) too, so that the check runs in an
+	 * io-wq worker instead of the submitter.
+	 */
+	ret = scratch_pin_verify(s, &pin, iocb->ki_flags & (IOCB_NOWAIT | IOCB_WAITQ) ?
+				 SC_V_NOWAIT : 0);
+	if (ret) {
+		scratch_seg_unpin(s, seg);
+		return ret;
+	}
 	r = sc_seg_region(s, seg);
 	/*
 	 * O_DIRECT moves whole sectors: read up to the sector-rounded end

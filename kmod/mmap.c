@@ -89,6 +89,8 @@ int scratch_mmap(struct file *file, struct vm_area_struct *vma)
 	u64 len = vma->vm_end - vma->vm_start;
 	struct sc_segment *seg;
 	struct sc_region *r;
+	struct sc_pin pin;
+	int ret;
 
 	BUILD_BUG_ON(PAGE_SIZE != SC_PAGE);
 	/* The kernel strips VM_SHARED from read-only fds: test VM_MAYSHARE. */
@@ -97,12 +99,16 @@ int scratch_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma->vm_flags & VM_WRITE)
 		return -EACCES;
 	scratch_file_bind(f);
-	seg = scratch_atom_pin(s, f->tenant, off, &avail);
-	if (IS_ERR(seg))
-		return PTR_ERR(seg);
-	if (len > PAGE_ALIGN(avail)) {
+	ret = scratch_atom_pin(s, f->tenant, off, &pin);
+	if (ret)
+		return ret;
+	seg = pin.seg;
+	avail = pin.avail;
+	/* Faults are never checked: a reloaded atom is hashed before it is mapped. */
+	ret = len > PAGE_ALIGN(avail) ? -EINVAL : scratch_pin_verify(s, &pin, 0);
+	if (ret) {
 		scratch_seg_unpin(s, seg);
-		return -EINVAL;
+		return ret;
 	}
 	r = sc_seg_region(s, seg);
 	pos = sc_seg_dev_pos(s, seg) + (off & ((1ULL << s->geom.seg_shift) - 1));

@@ -99,31 +99,39 @@ int scratch_region_flush(struct sc_region *r)
 	return blkdev_issue_flush(r->bdev);
 }
 
-/* Read the superblock, falling back to the backup copy in page 1. */
+/*
+ * Read the superblock, falling back to the backup copy in page 1.  The
+ * region is blank (-EMEDIUMTYPE) only when neither copy carries the magic:
+ * one damaged copy and one without magic is a damaged scratch region
+ * (-EUCLEAN), which must not look like a device that is free to format.
+ */
 int scratch_region_read_super(struct sc_region *r, struct sc_super_info *si)
 {
 	struct scratch_disk_super *d;
-	int ret, i;
+	int ret[2], i;
 
 	d = kmalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
 		return -ENOMEM;
 	for (i = 0; i < 2; i++) {
-		ret = scratch_region_read(r, r->dev_off + i * SC_PAGE, d, sizeof(*d));
-		if (!ret)
-			ret = sc_super_decode(d, si);
-		if (!ret)
+		ret[i] = scratch_region_read(r, r->dev_off + i * SC_PAGE, d, sizeof(*d));
+		if (!ret[i])
+			ret[i] = sc_super_decode(d, si);
+		if (!ret[i])
 			break;
-		if (i == 0 && ret == -EMEDIUMTYPE) {
-			/* A missing primary with a valid backup is damage, not blank. */
-			if (!scratch_region_read(r, r->dev_off + SC_PAGE, d, sizeof(*d)) &&
-			    !sc_super_decode(d, si))
-				ret = 0;
-			break;
-		}
 	}
 	kfree(d);
-	return ret;
+	if (i == 1)
+		pr_notice("%pD: primary superblock unusable (%d), attached by its backup\n",
+			  r->file, ret[0]);
+	if (i < 2)
+		return 0;
+	if (ret[0] == -EMEDIUMTYPE && ret[1] == -EMEDIUMTYPE)
+		return -EMEDIUMTYPE;
+	for (i = 0; i < 2; i++)
+		if (ret[i] != -EMEDIUMTYPE && ret[i] != -EUCLEAN)
+			return ret[i];	/* an I/O error says more than "damaged" */
+	return -EUCLEAN;
 }
 
 /* Both copies, durable before the call returns. */

@@ -22,12 +22,22 @@
 #define SC_MAX_SPACES		256
 #define SC_INITIAL_SLOTS	8	/* index entries of a newly opened segment */
 
-/* Slot states of struct sc_atom.state (low nibble). */
-#define SC_A_EMPTY		0	/* never used, or aborted */
+/* Slot states of struct sc_atom.state (low two bits). */
+#define SC_A_EMPTY		0	/* never used, aborted, or dropped by scrub */
 #define SC_A_RESERVED		1	/* handed to a writer, not committed */
 #define SC_A_LIVE		2	/* committed: visible to readers */
-#define SC_A_STATE		0x0f
-/* Durability (high nibble): the record's way to the segment table. */
+#define SC_A_STATE		0x03
+/*
+ * Verification of LIVE atoms.  Atoms committed since attach are trusted
+ * (the writer hashed them); reloaded ones start UNVERIFIED.  The first read,
+ * mapping, VERIFY or SCRUB hashes them from the page cache: VERIFYING marks
+ * the one task doing it (others wait on the segment: wake_up_var(seg)), and
+ * the result is either "verified" (no bit) or BAD (EBADMSG from then on).
+ */
+#define SC_A_UNVERIFIED		0x04
+#define SC_A_VERIFYING		0x08
+#define SC_A_BAD		0x40
+/* Durability: the record's way to the segment table. */
 #define SC_A_FLUSHING		0x10	/* payload flushed by a sync under way */
 #define SC_A_DURABLE		0x20	/* record written by a completed sync */
 
@@ -77,6 +87,7 @@ struct sc_segment {
 	u32 sync_lo;		/* the range a sync under way writes */
 	u32 sync_hi;		/* (sync_mutex and lock) */
 	u32 live_pages;		/* pages of committed atoms */
+	u32 nr_unverified;	/* LIVE atoms with SC_A_UNVERIFIED */
 	u8 state;		/* enum sc_seg_state */
 	u8 region;
 	bool shrink;		/* sealed with cap > nr_used: refill shrinks */
@@ -121,6 +132,7 @@ struct sc_space {
 	u32 free_target;	/* refill keeps this many segments free */
 	u64 nr_atoms;
 	u64 used_pages;
+	u64 nr_unverified;	/* sum of the segments' nr_unverified */
 	u32 nr_open;		/* open fds of /dev/scratchN */
 	u32 nr_maps;		/* live mappings (VMAs) */
 	bool dead;		/* detached: no new opens */
@@ -135,6 +147,8 @@ struct sc_space {
 	atomic64_t bytes_written;
 	atomic64_t bytes_read;
 	atomic64_t evictions;
+	atomic64_t verified;	/* verifications passed since attach */
+	atomic64_t bad;		/* atoms found bad since attach */
 	u64 reload_us;
 };
 
@@ -257,12 +271,31 @@ void scratch_refill_work(struct work_struct *work);
 void scratch_seg_seal_locked(struct sc_space *s, struct sc_segment *seg);
 u32 scratch_pinned_segments(struct sc_space *s);
 
+/* A pinned atom, found by offset (scratch_atom_pin). */
+struct sc_pin {
+	struct sc_segment *seg;	/* pinned: release with scratch_seg_unpin() */
+	u64 avail;		/* bytes of the atom from the offset on */
+	u32 slot;
+	u8 state;		/* the atom's state when pinned */
+};
+
 /* atom.c */
 long scratch_atom_ioctl(struct sc_file *f, unsigned int cmd, void __user *arg);
-struct sc_segment *scratch_atom_pin(struct sc_space *s, u32 tenant, u64 off,
-				    u64 *avail);
+int scratch_atom_pin(struct sc_space *s, u32 tenant, u64 off, struct sc_pin *pin);
+struct sc_segment *scratch_atom_pin_id(struct sc_space *s, u32 tenant,
+				       const struct sc_idparts *p);
+void scratch_atom_drop_locked(struct sc_space *s, struct sc_segment *seg, u32 slot);
 void scratch_resv_release_all(struct sc_file *f);
 int scratch_space_sync(struct sc_space *s);
+
+/* verify.c */
+#define SC_V_NOWAIT		(1U << 0)	/* -EAGAIN instead of I/O or a wait */
+#define SC_V_RECHECK		(1U << 1)	/* hash it even if verified */
+int scratch_atom_verify(struct sc_space *s, struct sc_segment *seg, u32 slot,
+			unsigned int how);
+int scratch_pin_verify(struct sc_space *s, const struct sc_pin *pin, unsigned int how);
+int scratch_verify_ioctl(struct sc_file *f, void __user *arg);
+int scratch_scrub_ioctl(struct sc_file *f, void __user *arg);
 
 /* io.c */
 ssize_t scratch_read_iter(struct kiocb *iocb, struct iov_iter *to);

@@ -293,6 +293,8 @@ int scratch_evict_one(struct sc_space *s)
 	gen = seg->gen;
 	s->nr_atoms -= seg->nr_live;
 	s->used_pages -= seg->live_pages;
+	s->nr_unverified -= seg->nr_unverified;
+	seg->nr_unverified = 0;
 	atoms = seg->atoms;
 	seg->atoms = NULL;
 	seg->cap = 0;
@@ -426,8 +428,10 @@ static int sc_reload_table(struct sc_space *s, struct sc_segment *seg, void *tab
 		a->type = ri.type;
 		a->atom_flags = ri.atom_flags;
 		a->xxh64 = ri.xxh64;
-		a->state = SC_A_LIVE | SC_A_DURABLE;
+		/* Its record is whole; its bytes are checked on first use. */
+		a->state = SC_A_LIVE | SC_A_DURABLE | SC_A_UNVERIFIED;
 		next = ri.page + sc_pages(ri.stored_len);
+		seg->nr_unverified++;
 		seg->nr_live++;
 		seg->live_pages += sc_pages(ri.stored_len);
 	}
@@ -500,6 +504,7 @@ int scratch_segs_reload(struct sc_space *s)
 		list_add_tail(&seg->node, &s->fifo);
 		s->nr_atoms += seg->nr_live;
 		s->used_pages += seg->live_pages;
+		s->nr_unverified += seg->nr_unverified;
 		s->next_seq = max(s->next_seq, seg->seq + 1);
 	}
 	if (s->nr_free < s->free_target)

@@ -169,6 +169,8 @@ int scratch_space_attach(struct scratch_region_spec *specs, char **paths,
 	atomic64_set(&s->bytes_written, 0);
 	atomic64_set(&s->bytes_read, 0);
 	atomic64_set(&s->evictions, 0);
+	atomic64_set(&s->verified, 0);
+	atomic64_set(&s->bad, 0);
 
 	mutex_lock(&sc_spaces_mutex);
 	for (i = 0; i < nr; i++) {
@@ -326,6 +328,7 @@ void scratch_space_info(struct sc_space *s, struct scratch_info *info)
 	info->free_segments = s->nr_free;
 	info->used_bytes = s->used_pages * SC_PAGE;
 	info->atoms = s->nr_atoms;
+	info->unverified = s->nr_unverified;
 	for (i = 0; i < s->nr_segs; i++)
 		ram += (u64)s->segs[i].cap * sizeof(struct sc_atom);
 	spin_unlock(&s->lock);
@@ -334,6 +337,8 @@ void scratch_space_info(struct sc_space *s, struct scratch_info *info)
 	info->bytes_written = atomic64_read(&s->bytes_written);
 	info->bytes_read = atomic64_read(&s->bytes_read);
 	info->reload_us = s->reload_us;
+	info->verified = atomic64_read(&s->verified);
+	info->bad = atomic64_read(&s->bad);
 }
 
 /* Output-only structs follow the input rules too, so that they can grow. */

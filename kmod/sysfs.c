@@ -28,6 +28,9 @@ SC_INFO_ATTR(seg_size, 1ULL << info.seg_shift);
 SC_INFO_ATTR(regions, info.nr_regions);
 SC_INFO_ATTR(reload_us, info.reload_us);
 SC_INFO_ATTR(atom_ram, info.atom_ram_bytes);
+SC_INFO_ATTR(unverified, info.unverified);
+SC_INFO_ATTR(verified, info.verified);
+SC_INFO_ATTR(bad, info.bad);
 
 static struct attribute *sc_space_attrs[] = {
 	&dev_attr_capacity.attr,
@@ -43,6 +46,9 @@ static struct attribute *sc_space_attrs[] = {
 	&dev_attr_regions.attr,
 	&dev_attr_reload_us.attr,
 	&dev_attr_atom_ram.attr,
+	&dev_attr_unverified.attr,
+	&dev_attr_verified.attr,
+	&dev_attr_bad.attr,
 	NULL,
 };
 

@@ -183,6 +183,15 @@ ST_TEST_F(bad, size_field)
 	if (st_has(SCRATCH_F_PRESENT))
 		check_sizes(_metadata, self->sp.fd, SCRATCH_IOC_PRESENT, &p, sizeof(p), 1,
 			    "present");
+	if (st_has(SCRATCH_F_VERIFY)) {
+		struct scratch_verify v = { .size = sizeof(v), .id = self->ref[2].id };
+		struct scratch_scrub sc = { .size = sizeof(sc), .cursor = SCRATCH_SCRUB_END };
+
+		check_sizes(_metadata, self->sp.fd, SCRATCH_IOC_VERIFY, &v, sizeof(v), 0, "verify");
+		check_sizes(_metadata, self->sp.fd, SCRATCH_IOC_SCRUB, &sc, sizeof(sc), 0, "scrub");
+		ASSERT_EQ(SCRATCH_SCRUB_END, sc.cursor);
+		ASSERT_EQ(0ULL, sc.checked);
+	}
 	close(ctl);
 	ASSERT_INTACT();
 }
@@ -214,6 +223,8 @@ ST_TEST_F(bad, output_structs)
 		f.reserved[i] = 1;
 		ASSERT_EQ(-EINVAL, st_ioctl(ctl, SCRATCH_IOC_GET_FEATURES, &f))
 			TH_LOG("features.reserved[%d]", i);
+	}
+	for (i = 0; i < (int)ARRAY_SIZE(info.reserved); i++) {
 		info = (struct scratch_info){ .size = sizeof(info) };
 		info.reserved[i] = 1;
 		ASSERT_EQ(-EINVAL, st_ioctl(self->sp.fd, SCRATCH_IOC_INFO, &info))
@@ -251,6 +262,19 @@ ST_TEST_F(bad, unknown_flags)
 	ASSERT_EQ(-EINVAL, st_ioctl(self->sp.fd, SCRATCH_IOC_RESERVE, &rs));
 	ASSERT_EQ(-EINVAL, st_ioctl(self->sp.fd, SCRATCH_IOC_STAT, &st));
 	ASSERT_EQ(-EINVAL, st_ioctl(self->sp.fd, SCRATCH_IOC_PRESENT, &p));
+	if (st_has(SCRATCH_F_VERIFY)) {
+		struct scratch_verify v = { .size = sizeof(v), .id = self->ref[0].id };
+		struct scratch_scrub sc = { .size = sizeof(sc) };
+
+		for (bit = 1; bit < 32; bit += 10) {
+			v.flags = 1U << bit;
+			ASSERT_EQ(-EINVAL, st_ioctl(self->sp.fd, SCRATCH_IOC_VERIFY, &v))
+				TH_LOG("verify flag bit %u", bit);
+			sc.flags = 1U << bit;
+			ASSERT_EQ(-EINVAL, st_ioctl(self->sp.fd, SCRATCH_IOC_SCRUB, &sc))
+				TH_LOG("scrub flag bit %u", bit);
+		}
+	}
 
 	/* A complete reservation: only the flags are wrong. */
 	st_fill(page, 100, st_seed(1), 0);
@@ -349,8 +373,27 @@ ST_TEST_F(bad, reserved_fields)
 	st_abort(self->sp.fd, &c.id);
 
 	st.id = self->ref[0].id;
+	TRY_RESERVED(self->sp.fd, SCRATCH_IOC_STAT, st, reserved0);
 	TRY_RESERVED(self->sp.fd, SCRATCH_IOC_STAT, st, reserved[0]);
-	TRY_RESERVED(self->sp.fd, SCRATCH_IOC_STAT, st, reserved[1]);
+	/* STAT's outputs, status included, are not checked: a struct can be reused. */
+	st.status = ~0U;
+	st.offset = 12345;
+	ASSERT_EQ(0, st_ioctl(self->sp.fd, SCRATCH_IOC_STAT, &st));
+	ASSERT_EQ(self->ref[0].off, st.offset);
+	if (st_has(SCRATCH_F_VERIFY)) {
+		struct scratch_verify v = { .size = sizeof(v), .id = self->ref[0].id };
+		struct scratch_scrub sc = { .size = sizeof(sc) };
+
+		ASSERT_EQ((__u32)SCRATCH_STAT_VERIFIED, st.status);
+		TRY_RESERVED(self->sp.fd, SCRATCH_IOC_VERIFY, v, reserved[0]);
+		TRY_RESERVED(self->sp.fd, SCRATCH_IOC_VERIFY, v, reserved[1]);
+		for (i = 0; i < 4; i++) {
+			sc = (struct scratch_scrub){ .size = sizeof(sc) };
+			sc.reserved[i] = 1;
+			ASSERT_EQ(-EINVAL, st_ioctl(self->sp.fd, SCRATCH_IOC_SCRUB, &sc))
+				TH_LOG("scrub.reserved[%d]", i);
+		}
+	}
 	TRY_RESERVED(self->sp.fd, SCRATCH_IOC_PRESENT, p, reserved0);
 	TRY_RESERVED(self->sp.fd, SCRATCH_IOC_PRESENT, p, reserved[0]);
 	TRY_RESERVED(self->sp.fd, SCRATCH_IOC_PRESENT, p, reserved[1]);
@@ -420,7 +463,7 @@ ST_TEST_F(bad, bad_addresses)
 	static const unsigned long space_cmds[] = {
 		SCRATCH_IOC_GET_FEATURES, SCRATCH_IOC_RESERVE,
 		SCRATCH_IOC_COMMIT, SCRATCH_IOC_ABORT, SCRATCH_IOC_STAT,
-		SCRATCH_IOC_PRESENT, SCRATCH_IOC_INFO,
+		SCRATCH_IOC_PRESENT, SCRATCH_IOC_INFO, SCRATCH_IOC_VERIFY, SCRATCH_IOC_SCRUB,
 	};
 	static const unsigned long ctl_cmds[] = {
 		SCRATCH_IOC_GET_FEATURES, SCRATCH_IOC_ATTACH, SCRATCH_IOC_DETACH,
@@ -568,21 +611,6 @@ ST_TEST_F(bad, not_block_devices)
 	ASSERT_INTACT();
 }
 
-static int drop_sys_admin(void)
-{
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d))
-		return -errno;
-	d[0].effective &= ~(1U << CAP_SYS_ADMIN);
-	d[0].permitted &= ~(1U << CAP_SYS_ADMIN);
-	d[0].inheritable &= ~(1U << CAP_SYS_ADMIN);
-	if (syscall(SYS_capset, &h, d))
-		return -errno;
-	return 0;
-}
-
 /* Without CAP_SYS_ADMIN: attach and detach are EPERM, LIST still works. */
 ST_TEST_F(bad, unprivileged)
 {
@@ -600,7 +628,7 @@ ST_TEST_F(bad, unprivileged)
 		__u32 id;
 		int r;
 
-		if (drop_sys_admin())
+		if (st_drop_sys_admin())
 			_exit(50);
 		r = st_attach(&r2, 1, 20, true, &id);
 		if (r == 0)

@@ -26,10 +26,12 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <xxhash.h>
 #include <uapi/scratch.h>
@@ -1217,6 +1219,129 @@ static inline int st_verify(int fd, const struct st_atom *a)
 		return -EBADMSG;
 	}
 	return st_check_range(fd, a, 0, a->len);
+}
+
+/* ---- the raw drive under a detached space (corruption, verify) ------------------------- */
+
+/*
+ * pread or pwrite @len bytes at @off of a device, around stale cached copies
+ * on either side (BLKFLSBUF before and after), durably for a write.
+ */
+static inline int st_dev_rw(const char *dev, bool wr, void *buf, size_t len, __u64 off)
+{
+	int fd = open(dev, (wr ? O_RDWR : O_RDONLY) | O_CLOEXEC), r = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	ioctl(fd, BLKFLSBUF, 0);
+	n = wr ? pwrite(fd, buf, len, off) : pread(fd, buf, len, off);
+	if (n != (ssize_t)len)
+		r = n < 0 ? -errno : -EIO;
+	if (!r && wr && fsync(fd))
+		r = -errno;
+	if (!r && ioctl(fd, BLKFLSBUF, 0))
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Flip one bit of the byte at @off of a device. */
+static inline int st_flip(const char *dev, __u64 off)
+{
+	unsigned char b;
+	int r = st_dev_rw(dev, false, &b, 1, off);
+
+	if (r)
+		return r;
+	b ^= 0x40;
+	return st_dev_rw(dev, true, &b, 1, off);
+}
+
+/*
+ * Device offset of space offset @off of a one-region space on @r: the
+ * header formula (data from 1 MiB, segment i at i << seg_shift).
+ */
+static inline __u64 st_dev_pos(const struct st_region *r, __u64 off)
+{
+	return r->offset + SCRATCH_DISK_DATA_OFF + off;
+}
+
+/* ---- verification ----------------------------------------------------------------------- */
+
+static inline int st_verify_id(int fd, const struct scratch_id *id, __u32 flags)
+{
+	struct scratch_verify v = { .size = sizeof(v), .flags = flags, .id = *id };
+
+	return st_ioctl(fd, SCRATCH_IOC_VERIFY, &v);
+}
+
+/* STAT's SCRATCH_STAT_* bits of @id, or -errno. */
+static inline int st_stat_status(int fd, const struct scratch_id *id)
+{
+	struct scratch_stat st;
+	int r = st_stat(fd, id, &st);
+
+	return r ? r : (int)st.status;
+}
+
+/* Results of a whole scrub walk (st_scrub_all). */
+struct st_scrub_sum {
+	__u64 calls, checked, bytes, errors, nr_bad;
+	struct scratch_id bad[64];	/* the first 64 bad ids */
+};
+
+/*
+ * Walk the whole space with SCRUB calls of @max_bytes each, collecting bad
+ * ids @cap (1..64) at a time.  0 or the first failing call's -errno.
+ */
+static inline int st_scrub_all(int fd, __u32 flags, __u64 max_bytes, __u32 cap,
+			       struct st_scrub_sum *sum)
+{
+	struct scratch_id ids[64];
+	struct scratch_scrub sc = {
+		.size = sizeof(sc), .flags = flags, .max_bytes = max_bytes,
+		.bad_ids_addr = (uintptr_t)ids, .bad_ids_cap = cap,
+	};
+	__u32 i;
+	int r;
+
+	memset(sum, 0, sizeof(*sum));
+	if (cap > 64)
+		return -EINVAL;
+	do {
+		r = st_ioctl(fd, SCRATCH_IOC_SCRUB, &sc);
+		if (r)
+			return r;
+		sum->calls++;
+		sum->checked += sc.checked;
+		sum->bytes += sc.bytes;
+		sum->errors += sc.errors;
+		for (i = 0; i < sc.nr_bad && i < cap; i++)
+			if (sum->nr_bad + i < 64)
+				sum->bad[sum->nr_bad + i] = ids[i];
+		sum->nr_bad += sc.nr_bad;
+		/* Safety net: a walk that never ends is a failure, not a hang. */
+		if (sum->calls > 1000000)
+			return -ELOOP;
+	} while (sc.cursor != SCRATCH_SCRUB_END);
+	return 0;
+}
+
+/* Drop CAP_SYS_ADMIN from this process (a forked child's). */
+static inline int st_drop_sys_admin(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -errno;
+	d[0].effective &= ~(1U << CAP_SYS_ADMIN);
+	d[0].permitted &= ~(1U << CAP_SYS_ADMIN);
+	d[0].inheritable &= ~(1U << CAP_SYS_ADMIN);
+	if (syscall(SYS_capset, &h, d))
+		return -errno;
+	return 0;
 }
 
 #endif /* SCRATCH_TEST_H */

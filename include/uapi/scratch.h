@@ -12,7 +12,9 @@
  * Errnos seen by userspace, with their meaning everywhere in this ABI:
  *   ENOENT   the atom is missing: never written, evicted, aborted, or owned
  *            by another tenant (indistinguishable on purpose).
- *   EBADMSG  the atom exists but failed verification (reserved for checks).
+ *   EBADMSG  the atom exists but its bytes do not match its XXH64: found by
+ *            the module's verification (read, mmap, STAT, VERIFY) or, for an
+ *            array's part table, at COMMIT.
  *   ENOSPC   no segment can take the reservation: every candidate is pinned.
  *   EFBIG    the atom is larger than a segment's payload area or 4 GiB - 1.
  *   ENOTBLK  the path to attach is not a block device.
@@ -21,7 +23,8 @@
  *   EFAULT   a user address in the request cannot be read or written.
  *   EBUSY    detach while the space is open or mapped; a device already in
  *            use; commit while writes to the reservation are in flight.
- *   EPERM    attach/detach without CAP_SYS_ADMIN; tenant rebound after I/O.
+ *   EPERM    attach/detach/SCRUB without CAP_SYS_ADMIN; tenant rebound after
+ *            I/O.
  *   EACCES   a writable mapping of an atom was asked for.
  *   EROFS    the device to attach is read-only.
  *   ENODEV   no such space.
@@ -29,7 +32,10 @@
  *            space, wrong region order, damaged superblocks).
  *   EMEDIUMTYPE  the region holds no scratch format and FORMAT was not asked.
  *   E2BIG    the region is too small for two segments.
- *   EAGAIN   a non-blocking read would block (io_uring retries it).
+ *   EAGAIN   a non-blocking read would block (io_uring retries it), which
+ *            includes the first read of an atom not yet verified.
+ *   EINTR    a verification was cut short by a fatal signal.
+ *   EIO      the drive failed a read (the atom stays unverified).
  *   ENOTTY   unknown ioctl.
  */
 #ifndef _UAPI_LINUX_SCRATCH_H
@@ -78,7 +84,13 @@ struct scratch_id {
 #define SCRATCH_F_MULTI_REGION		(1ULL << 7)
 /* attaching a formatted region reloads its committed, synced atoms */
 #define SCRATCH_F_RELOAD		(1ULL << 8)
-#define SCRATCH_F_ALL			((1ULL << 9) - 1)
+/*
+ * Reloaded atoms are verified by the module (XXH64 from the page cache) on
+ * their first read or mapping, or by VERIFY and SCRUB; a bad one is EBADMSG.
+ * STAT reports SCRATCH_STAT_VERIFIED; INFO and sysfs count verifications.
+ */
+#define SCRATCH_F_VERIFY		(1ULL << 9)
+#define SCRATCH_F_ALL			((1ULL << 10) - 1)
 
 /* ---------------------------------------------------------------------- */
 /* Control device: /dev/scratch-control                                    */
@@ -206,7 +218,14 @@ struct scratch_abort {
  * Stat an atom, an array, or one part of an array.  For a part, offset,
  * stored_len and xxh64 are the part's own (from the array's part table, which
  * may need one read of the table page); length equals stored_len.
+ *
+ * STAT does no verification: an atom reloaded at attach and not yet read,
+ * mapped or verified is reported without SCRATCH_STAT_VERIFIED; one that
+ * failed verification is EBADMSG.  Output fields are not checked on input,
+ * so a struct can be passed again as it came back.
  */
+#define SCRATCH_STAT_VERIFIED		(1U << 0)	/* bytes match xxh64 */
+
 struct scratch_stat {
 	__u32	size;
 	__u32	flags;		/* none defined: 0 */
@@ -218,13 +237,19 @@ struct scratch_stat {
 	__u16	type;		/* out */
 	__u16	atom_flags;	/* out */
 	__u32	nr_parts;	/* out: parts of the array, 0 for an atom */
-	__u64	reserved[2];
+	__u32	status;		/* out: SCRATCH_STAT_* */
+	__u32	reserved0;
+	__u64	reserved[1];
 };
 
 /*
  * Presence of many ids in one call, without I/O.  For each id the module
  * writes one byte at results_addr: 1 present, 0 missing.  Returns the number
- * present.  count <= SCRATCH_PRESENT_MAX.
+ * present.  count <= SCRATCH_PRESENT_MAX.  "Present" means the id still names
+ * a stored atom (not evicted, aborted or dropped by scrub): an atom not yet
+ * verified is present, and so is one that failed verification (its reads are
+ * EBADMSG) until a scrub drops it.  So a reader whose read failed can tell
+ * damage (still present) from an eviction under the read (missing).
  */
 #define SCRATCH_PRESENT_MAX		(1U << 20)
 struct scratch_present {
@@ -253,6 +278,55 @@ struct scratch_info {
 	__u64	bytes_read;
 	__u64	reload_us;	/* time the last attach took to reload */
 	__u64	atom_ram_bytes;	/* RAM of the atom index */
+	__u64	unverified;	/* live atoms reloaded and not yet verified */
+	__u64	verified;	/* verifications passed since attach (RECHECK counts again) */
+	__u64	bad;		/* atoms that failed verification since attach */
+	__u64	reserved[1];
+};
+
+/*
+ * Verify one atom now: hash its stored bytes (an array: its part table and
+ * every part, whatever part the id names) from the page cache, reading the
+ * drive as needed.  Returns 0 (good, or already verified: no I/O), EBADMSG,
+ * ENOENT (missing or another tenant's), EIO, EINTR.  An atom found bad stays
+ * EBADMSG for reads, mappings and STAT until SCRUB drops it or it is evicted.
+ */
+#define SCRATCH_VERIFY_RECHECK		(1U << 0)	/* hash it even if verified */
+#define SCRATCH_VERIFY_ALL		(SCRATCH_VERIFY_RECHECK)
+
+struct scratch_verify {
+	__u32	size;
+	__u32	flags;		/* SCRATCH_VERIFY_* */
+	struct scratch_id id;
+	__u64	reserved[2];
+};
+
+/*
+ * Scrub: walk the space's atoms (every tenant's: CAP_SYS_ADMIN only) from a
+ * cursor, verify each one not yet verified (every one with RECHECK), and drop
+ * the bad ones: they become missing (ENOENT), and the next SYNC removes their
+ * records from the drive.  One call checks atoms until max_bytes stored
+ * bytes were hashed (at least one atom; 0: no limit), bad_ids_cap bad ids were
+ * written, the space ends, or a signal arrives; it then returns 0 and the
+ * cursor to pass next.  Userspace paces the calls (scratchctl scrub --rate).
+ * The cursor is a position (segment, slot): atoms committed behind it during
+ * the walk are new and need no check.  Output fields are not checked on input.
+ */
+#define SCRATCH_SCRUB_RECHECK		(1U << 0)	/* verified atoms too */
+#define SCRATCH_SCRUB_ALL		(SCRATCH_SCRUB_RECHECK)
+#define SCRATCH_SCRUB_END		(~(__u64)0)	/* cursor: walk complete */
+
+struct scratch_scrub {
+	__u32	size;
+	__u32	flags;		/* SCRATCH_SCRUB_* */
+	__u64	cursor;		/* in/out: 0 to start; SCRATCH_SCRUB_END when done */
+	__u64	max_bytes;	/* in: stored bytes to hash in this call; 0: no limit */
+	__u64	bad_ids_addr;	/* in: user address of bad_ids_cap struct scratch_id */
+	__u32	bad_ids_cap;	/* in: 0: ids not reported */
+	__u32	nr_bad;		/* out: bad atoms dropped; ids written: min(nr_bad, cap) */
+	__u64	checked;	/* out: atoms hashed */
+	__u64	bytes;		/* out: stored bytes hashed */
+	__u64	errors;		/* out: atoms the drive failed to read (left unverified) */
 	__u64	reserved[4];
 };
 
@@ -270,6 +344,8 @@ struct scratch_info {
 #define SCRATCH_IOC_PRESENT		_IOWR(SCRATCH_IOC_MAGIC, 0x15, struct scratch_present)
 #define SCRATCH_IOC_SYNC		_IO(SCRATCH_IOC_MAGIC, 0x16)
 #define SCRATCH_IOC_INFO		_IOWR(SCRATCH_IOC_MAGIC, 0x17, struct scratch_info)
+#define SCRATCH_IOC_VERIFY		_IOW(SCRATCH_IOC_MAGIC, 0x18, struct scratch_verify)
+#define SCRATCH_IOC_SCRUB		_IOWR(SCRATCH_IOC_MAGIC, 0x19, struct scratch_scrub)
 
 /* ---------------------------------------------------------------------- */
 /* On-disk format (little endian)                                          */

@@ -60,6 +60,7 @@ static void fuzz_super(const struct fuzz_input *in)
 	struct scratch_disk_super d = in->super, again;
 	struct sc_super_info s, s2;
 	struct sc_geom g;
+	enum sc_why why;
 	int rc;
 
 	if (in->mode & MODE_RESEAL_SUPER)
@@ -67,6 +68,13 @@ static void fuzz_super(const struct fuzz_input *in)
 	rc = sc_super_decode(&d, &s);
 	CHECK(rc == 0 || rc == -EUCLEAN || rc == -EMEDIUMTYPE);
 	CHECK(!expect_valid || rc == 0);
+	/* fsck's reasons are the module's verdicts, one to one. */
+	why = sc_super_why(&d, &s2);
+	CHECK((why == SC_WHY_OK) == (rc == 0));
+	CHECK((why == SC_WHY_MAGIC) == (rc == -EMEDIUMTYPE));
+	CHECK(why == SC_WHY_OK || why == SC_WHY_MAGIC || why == SC_WHY_CSUM ||
+	      why == SC_WHY_VERSION || why == SC_WHY_FIELDS);
+	CHECK(sc_why_str(why)[0] != 0);
 	if (rc)
 		return;
 	CHECK(le64_to_cpu(d.magic) == SCRATCH_SUPER_MAGIC);
@@ -91,6 +99,7 @@ static void fuzz_seg(const struct fuzz_input *in)
 	struct scratch_disk_seg d = in->seg, again;
 	struct sc_seg_info s, s2;
 	const u8 *uuid = in->mode & MODE_SEG_SUPER_UUID ? in->super.uuid : in->uuid;
+	enum sc_why why;
 	int rc;
 
 	if (in->mode & MODE_RESEAL_SEG)
@@ -98,6 +107,12 @@ static void fuzz_seg(const struct fuzz_input *in)
 	rc = sc_seg_decode(&d, uuid, in->seg_idx, &s);
 	CHECK(rc == 0 || rc == -EUCLEAN);
 	CHECK(!expect_valid || rc == 0);
+	why = sc_seg_why(&d, uuid, in->seg_idx, &s2);
+	CHECK((why == SC_WHY_OK) == (rc == 0));
+	CHECK(why != SC_WHY_STALE && why != SC_WHY_VERSION);
+	/* A foreign or misplaced header is well-sealed: only uuid or index differ. */
+	CHECK(why != SC_WHY_FOREIGN || memcmp(d.uuid, uuid, sizeof(d.uuid)));
+	CHECK(why != SC_WHY_INDEX || le64_to_cpu(d.seg) != in->seg_idx);
 	if (rc)
 		return;
 	CHECK(!memcmp(s.uuid, uuid, sizeof(s.uuid)));
@@ -115,8 +130,10 @@ static int fuzz_rec(const struct fuzz_input *in, const struct sc_geom *g,
 		    struct sc_rec_info *r)
 {
 	struct scratch_disk_atom d = in->rec, again;
+	struct sc_rec_info r2;
 	u32 gen = in->gen;
 	u64 seq = in->seq;
+	enum sc_why why;
 	int rc;
 
 	if (in->mode & MODE_RESEAL_REC)
@@ -128,6 +145,10 @@ static int fuzz_rec(const struct fuzz_input *in, const struct sc_geom *g,
 	rc = sc_rec_decode(&d, g, gen, seq, r);
 	CHECK(rc == 0 || rc == -EUCLEAN || rc == -ENOENT);
 	CHECK(!expect_valid || rc == 0);
+	why = sc_rec_why(&d, g, gen, seq, &r2);
+	CHECK((why == SC_WHY_OK) == (rc == 0));
+	CHECK((why == SC_WHY_MAGIC || why == SC_WHY_STALE) == (rc == -ENOENT));
+	CHECK(why != SC_WHY_FOREIGN && why != SC_WHY_INDEX && why != SC_WHY_VERSION);
 	if (rc)
 		return rc;
 	CHECK(r->gen == gen && r->seq == seq);
@@ -190,6 +211,16 @@ static void fuzz_parts(const struct scratch_disk_part *p, u32 n, u64 stored_len)
 		}
 	}
 	CHECK((rc == 0) == ref_parts_ok(p, n, stored_len));
+	/* Walked one entry at a time (the module's verification): the same verdict. */
+	if (n >= 1 && n <= SCRATCH_MAX_PARTS && sc_part_table_bytes(n) <= stored_len) {
+		u64 next = sc_part_table_bytes(n);
+		u32 i;
+		int walk = 0;
+
+		for (i = 0; i < n && !walk; i++)
+			walk = sc_part_next(&p[i], &next, stored_len);
+		CHECK(walk == rc);
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

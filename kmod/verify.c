@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Verification of reloaded atoms: their stored bytes are hashed (XXH64)
+ * straight from the backing device's page cache, the first time they are
+ * read or mapped, or when VERIFY or SCRUB asks.  A bad atom is EBADMSG from
+ * then on; scrub drops it (missing).  Atoms committed since attach are
+ * trusted: their writer hashed them, and reads never pay for a second pass.
+ *
+ * Nothing is copied: the pages are read into the device's page cache (with
+ * readahead, as a read would) and hashed through kmap_local_folio().  The
+ * segment is pinned throughout, so eviction cannot truncate the pages or
+ * reuse the slot; the verdict is published under space->lock.
+ */
+#include <linux/capability.h>
+#include <linux/highmem.h>
+#include <linux/pagemap.h>
+#include <linux/sched/signal.h>
+#include <linux/wait_bit.h>
+#include <linux/xxhash.h>
+#include "scratch.h"
+
+/* Readahead window while hashing: atoms are read whole, so read big. */
+#define SC_VERIFY_RA_PAGES	(SZ_2M / PAGE_SIZE)
+/* Slots a scrub looks at per hold of space->lock. */
+#define SC_SCRUB_SCAN		1024
+
+/* A walk over a range of one region's page cache. */
+struct sc_pc {
+	struct file *file;
+	struct file_ra_state ra;
+	pgoff_t last;		/* last page of the whole walk: readahead stops there */
+};
+
+static void sc_pc_init(struct sc_pc *pc, struct sc_region *r, u64 pos, u64 len)
+{
+	pc->file = r->file;
+	file_ra_state_init(&pc->ra, r->file->f_mapping);
+	pc->ra.ra_pages = max_t(unsigned int, pc->ra.ra_pages, SC_VERIFY_RA_PAGES);
+	pc->last = (pos + len - 1) >> PAGE_SHIFT;
+}
+
+/*
+ * The uptodate folio holding page @index, with a reference; readahead on a
+ * miss or at a readahead mark, as filemap_read() does.  filemap_get_folio()
+ * returns NULL on a miss up to 6.2 and ERR_PTR(-ENOENT) after: both are a miss.
+ */
+static struct folio *sc_pc_folio(struct sc_pc *pc, pgoff_t index)
+{
+	struct address_space *mapping = pc->file->f_mapping;
+	struct folio *folio = filemap_get_folio(mapping, index);
+	unsigned long left = pc->last >= index ? pc->last - index + 1 : 1;
+
+	if (IS_ERR_OR_NULL(folio)) {
+		DEFINE_READAHEAD(ractl, pc->file, &pc->ra, mapping, index);
+
+		page_cache_sync_ra(&ractl, left);
+	} else {
+		if (folio_test_readahead(folio)) {
+			DEFINE_READAHEAD(ractl, pc->file, &pc->ra, mapping, index);
+
+			page_cache_async_ra(&ractl, folio, left);
+		}
+		if (folio_test_uptodate(folio))
+			return folio;
+		folio_put(folio);
+	}
+	/* Waits for the readahead above, or reads the page itself. */
+	return read_mapping_folio(mapping, index, pc->file);
+}
+
+/*
+ * Feed [pos, pos + len) of the region's device to @state (hash) or copy it
+ * to @buf: one page at a time through kmap_local_folio().  Killable.
+ */
+static int sc_pc_walk(struct sc_pc *pc, u64 pos, u64 len, struct xxh64_state *state,
+		      void *buf)
+{
+	while (len) {
+		struct folio *folio = sc_pc_folio(pc, pos >> PAGE_SHIFT);
+		size_t off, n;
+
+		if (IS_ERR(folio))
+			return PTR_ERR(folio);
+		off = pos - folio_pos(folio);
+		n = min_t(u64, len, folio_size(folio) - off);
+		pos += n;
+		len -= n;
+		while (n) {
+			size_t chunk = min_t(size_t, n, PAGE_SIZE - offset_in_page(off));
+			void *p = kmap_local_folio(folio, off);
+
+			if (state) {
+				xxh64_update(state, p, chunk);
+			} else {
+				memcpy(buf, p, chunk);
+				buf += chunk;
+			}
+			kunmap_local(p);
+			off += chunk;
+			n -= chunk;
+		}
+		folio_put(folio);
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	return 0;
+}
+
+/* 0 if [pos, pos + len) hashes to @want, -EBADMSG if not, or an I/O error. */
+static int sc_pc_check(struct sc_region *r, u64 pos, u64 len, u64 want)
+{
+	struct xxh64_state state;
+	struct sc_pc pc;
+	int ret = 0;
+
+	xxh64_reset(&state, 0);
+	if (len) {
+		sc_pc_init(&pc, r, pos, len);
+		ret = sc_pc_walk(&pc, pos, len, &state, NULL);
+	}
+	if (ret)
+		return ret;
+	return xxh64_digest(&state) == want ? 0 : -EBADMSG;
+}
+
+/*
+ * Check the bytes of atom @a of pinned segment @seg.  A plain atom: its
+ * stored bytes against its xxh64.  An array: its part table against its
+ * xxh64, every entry against the layout rules (as COMMIT checked them), and
+ * every part against its entry's xxh64.  Arrays are checked whole, whichever
+ * part is asked for: the verdict is one bit per atom (struct sc_atom has no
+ * room for one per part), and the shuffle's consumers read every part anyway.
+ */
+static int sc_check_atom(struct sc_space *s, struct sc_segment *seg, const struct sc_atom *a)
+{
+	struct sc_region *r = sc_seg_region(s, seg);
+	u64 pos = sc_seg_dev_pos(s, seg) + ((u64)a->page << SC_PAGE_SHIFT);
+	struct scratch_disk_part part;
+	struct sc_pc pc;
+	u64 next;
+	u32 i;
+	int ret;
+
+	if (!a->nr_parts)
+		return sc_pc_check(r, pos, a->stored_len, a->xxh64);
+	ret = sc_pc_check(r, pos, (u64)a->nr_parts * sizeof(part), a->xxh64);
+	if (ret)
+		return ret;
+	next = sc_part_table_bytes(a->nr_parts);
+	sc_pc_init(&pc, r, pos, a->stored_len);
+	for (i = 0; i < a->nr_parts; i++) {
+		/* 32-byte entries never straddle a page: a small copy, not a buffer. */
+		ret = sc_pc_walk(&pc, pos + (u64)i * sizeof(part), sizeof(part), NULL, &part);
+		if (ret)
+			return ret;
+		if (sc_part_next(&part, &next, a->stored_len))
+			return -EBADMSG;
+		ret = sc_pc_check(r, pos + le64_to_cpu(part.off), le64_to_cpu(part.len),
+				  le64_to_cpu(part.xxh64));
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static bool sc_verifying(struct sc_space *s, struct sc_segment *seg, u32 slot)
+{
+	bool busy;
+
+	spin_lock(&s->lock);
+	busy = seg->atoms[slot].state & SC_A_VERIFYING;
+	spin_unlock(&s->lock);
+	return busy;
+}
+
+/*
+ * Verify the atom in @slot of @seg, which the caller has pinned.  Returns 0
+ * (good, or already verified), -EBADMSG (bad), -ENOENT (dropped meanwhile),
+ * -EAGAIN (SC_V_NOWAIT and it would need I/O or a wait), or the error that
+ * kept the check from finishing (-EIO, -EINTR, -ENOMEM: still unverified).
+ * One task hashes an atom at a time; the others wait for its verdict.
+ */
+int scratch_atom_verify(struct sc_space *s, struct sc_segment *seg, u32 slot,
+			unsigned int how)
+{
+	struct sc_atom a;
+	u8 *state;
+	int ret;
+
+	spin_lock(&s->lock);
+	for (;;) {
+		/* Pinned: the slot stays; atoms[] may move, so no pointer is kept. */
+		a = seg->atoms[slot];
+		ret = -ENOENT;
+		if ((a.state & SC_A_STATE) != SC_A_LIVE)
+			goto unlock;
+		ret = -EBADMSG;
+		if (a.state & SC_A_BAD)
+			goto unlock;
+		ret = 0;
+		if (!(a.state & SC_A_UNVERIFIED) && !(how & SC_V_RECHECK))
+			goto unlock;
+		ret = -EAGAIN;
+		if (how & SC_V_NOWAIT)
+			goto unlock;
+		if (!(a.state & SC_A_VERIFYING))
+			break;
+		spin_unlock(&s->lock);
+		if (wait_var_event_killable(seg, !sc_verifying(s, seg, slot)))
+			return -EINTR;
+		spin_lock(&s->lock);
+	}
+	seg->atoms[slot].state |= SC_A_VERIFYING;
+	spin_unlock(&s->lock);
+
+	ret = sc_check_atom(s, seg, &a);
+
+	spin_lock(&s->lock);
+	state = &seg->atoms[slot].state;
+	*state &= ~SC_A_VERIFYING;
+	if (ret == 0 || ret == -EBADMSG) {
+		if (*state & SC_A_UNVERIFIED) {
+			*state &= ~SC_A_UNVERIFIED;
+			seg->nr_unverified--;
+			s->nr_unverified--;
+		}
+		if (ret)
+			*state |= SC_A_BAD;
+	}
+	spin_unlock(&s->lock);
+	wake_up_var(seg);
+	if (!ret) {
+		atomic64_inc(&s->verified);
+	} else if (ret == -EBADMSG) {
+		atomic64_inc(&s->bad);
+		pr_warn_ratelimited("scratch%d: segment %u slot %u: stored bytes fail their checksum\n",
+				    s->id, seg->idx, slot);
+	}
+	return ret;
+unlock:
+	spin_unlock(&s->lock);
+	return ret;
+}
+
+/* For readers and mappings: nothing to do (no lock) unless the atom needs a check. */
+int scratch_pin_verify(struct sc_space *s, const struct sc_pin *pin, unsigned int how)
+{
+	if (!(pin->state & (SC_A_UNVERIFIED | SC_A_BAD)))
+		return 0;
+	return scratch_atom_verify(s, pin->seg, pin->slot, how);
+}
+
+int scratch_verify_ioctl(struct sc_file *f, void __user *arg)
+{
+	struct sc_space *s = f->space;
+	struct scratch_verify req;
+	struct sc_segment *seg;
+	struct sc_idparts p;
+	int ret;
+
+	ret = scratch_struct_in(&req, sizeof(req), arg);
+	if (ret)
+		return ret;
+	if (req.flags & ~SCRATCH_VERIFY_ALL || !sc_is_zero(req.reserved, sizeof(req.reserved)))
+		return -EINVAL;
+	/* The lookup of STAT: another tenant's atom is missing. */
+	p = sc_id_decode(&req.id);
+	seg = scratch_atom_pin_id(s, f->tenant, &p);
+	if (!seg)
+		return -ENOENT;
+	ret = scratch_atom_verify(s, seg, p.slot,
+				  req.flags & SCRATCH_VERIFY_RECHECK ? SC_V_RECHECK : 0);
+	scratch_seg_unpin(s, seg);
+	return ret;
+}
+
+/* The atom a scrub is at: pinned segment, slot, and what it knew of it. */
+struct sc_scrub_pos {
+	u64 seg;
+	u32 slot;
+	u32 gen;
+	u32 len;
+	u8 state;
+};
+
+/*
+ * Advance @pos to the next atom the scrub must look at and pin its segment:
+ * 1, with the rest of @pos filled; 0 at the end of the space; -EINTR when a
+ * signal is pending (the position so far is kept).  Scans at most
+ * SC_SCRUB_SCAN slots per hold of the lock.
+ */
+static int sc_scrub_next(struct sc_space *s, struct sc_scrub_pos *pos, bool recheck)
+{
+	struct sc_segment *seg;
+	u32 end, n;
+
+	while (pos->seg < s->nr_segs) {
+		if (signal_pending(current))
+			return -EINTR;
+		seg = &s->segs[pos->seg];
+		spin_lock(&s->lock);
+		end = 0;
+		if (seg->state == SC_SEG_OPEN || seg->state == SC_SEG_SEALED)
+			end = min(seg->nr_used, seg->cap);
+		for (n = 0; pos->slot < end && n < SC_SCRUB_SCAN; n++, pos->slot++) {
+			const struct sc_atom *a = &seg->atoms[pos->slot];
+
+			if ((a->state & SC_A_STATE) != SC_A_LIVE)
+				continue;
+			if (recheck || (a->state & (SC_A_UNVERIFIED | SC_A_BAD))) {
+				seg->pins++;
+				pos->gen = seg->gen;
+				pos->len = a->stored_len;
+				pos->state = a->state;
+				spin_unlock(&s->lock);
+				return 1;
+			}
+		}
+		spin_unlock(&s->lock);
+		if (pos->slot >= end) {
+			pos->seg++;
+			pos->slot = 0;
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Drop a bad atom found by scrub; its id goes to userspace first. */
+static int sc_scrub_drop(struct sc_space *s, struct sc_segment *seg,
+			 const struct sc_scrub_pos *pos, struct scratch_scrub *req)
+{
+	struct sc_idparts p = { .seg = seg->idx, .gen = pos->gen, .slot = pos->slot };
+	struct scratch_id id = sc_id_encode(&p);
+	u32 slot = pos->slot;
+
+	if (req->bad_ids_cap) {
+		void __user *to = u64_to_user_ptr(req->bad_ids_addr +
+						  (u64)req->nr_bad * sizeof(id));
+
+		/* Not reported, not dropped: the caller can see it again. */
+		if (copy_to_user(to, &id, sizeof(id)))
+			return -EFAULT;
+	}
+	spin_lock(&s->lock);
+	if (seg->atoms[slot].state & SC_A_BAD)
+		scratch_atom_drop_locked(s, seg, slot);
+	spin_unlock(&s->lock);
+	req->nr_bad++;
+	return 0;
+}
+
+int scratch_scrub_ioctl(struct sc_file *f, void __user *arg)
+{
+	struct sc_space *s = f->space;
+	struct sc_scrub_pos pos = { 0 };
+	struct scratch_scrub req;
+	struct sc_segment *seg;
+	bool recheck;
+	int ret;
+
+	/* Every tenant's atoms, and their ids: an administrator's tool. */
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	ret = scratch_struct_in(&req, sizeof(req), arg);
+	if (ret)
+		return ret;
+	if (req.flags & ~SCRATCH_SCRUB_ALL || !sc_is_zero(req.reserved, sizeof(req.reserved)))
+		return -EINVAL;
+	recheck = req.flags & SCRATCH_SCRUB_RECHECK;
+	req.nr_bad = 0;
+	req.checked = 0;
+	req.bytes = 0;
+	req.errors = 0;
+	pos.seg = req.cursor == SCRATCH_SCRUB_END ? s->nr_segs : req.cursor >> 32;
+	pos.slot = (u32)req.cursor;
+
+	/*
+	 * A signal ends the call early with what was done (the cursor says
+	 * where to resume); a failure to finish an atom other than a drive
+	 * error fails the call, which the caller can repeat from its cursor.
+	 * An atom a reader already found bad is dropped without I/O.
+	 */
+	while (sc_scrub_next(s, &pos, recheck) > 0) {
+		seg = &s->segs[pos.seg];
+		ret = -EBADMSG;
+		if (!(pos.state & SC_A_BAD)) {
+			ret = scratch_atom_verify(s, seg, pos.slot, recheck ? SC_V_RECHECK : 0);
+			if (!ret || ret == -EBADMSG) {
+				req.checked++;
+				req.bytes += pos.len;
+			}
+		}
+		if (ret == -EBADMSG)
+			ret = sc_scrub_drop(s, seg, &pos, &req);
+		scratch_seg_unpin(s, seg);
+		if (ret == -EIO)
+			req.errors++;
+		else if (ret && ret != -ENOENT)
+			return ret;
+		pos.slot++;
+		if ((req.max_bytes && req.bytes >= req.max_bytes) ||
+		    (req.bad_ids_cap && req.nr_bad >= req.bad_ids_cap))
+			break;
+	}
+	req.cursor = pos.seg >= s->nr_segs ? SCRATCH_SCRUB_END : pos.seg << 32 | pos.slot;
+	return copy_to_user(arg, &req, sizeof(req)) ? -EFAULT : 0;
+}
