@@ -82,7 +82,7 @@ $(B)/unit/%: tests/unit/%.c kmod/core.c kmod/core.h kmod/core_env.h include/uapi
 include mk/lib.mk
 
 # ---- running ----------------------------------------------------------------
-unit: units $(LIBUNITS) headers-check
+unit: units $(LIBUNITS) headers-check $(TOOLS)
 	@tests/unit/run.sh $(UNITS) $(LIBUNITS)
 
 check-6.1: deps
@@ -121,7 +121,10 @@ $(B)/bench/reloadload: tests/crash/reloadload.c tests/scratch_test.h include/uap
 bench: deps
 	@$(MAKE) -s all $(B)/bench/fio $(B)/bench/scratch-bench $(B)/bench/scratch-libbench \
 		$(B)/bench/reloadload
-	@tests/vm/run.sh --kernel 6.1 --drives 1 --drive-size 4G --mem 3G --bench -- bench \
+	@rm -rf $(B)/bench-img && mkdir -p $(B)/bench-img
+	@truncate -s 4G $(B)/bench-img/nvme1.img && mkfs.ext4 -q -F $(B)/bench-img/nvme1.img
+	@tests/vm/run.sh --kernel 6.1 --drives 2 --drive-size 4G --images $(B)/bench-img --mem 3G \
+		--bench -- bench \
 		| tee $(B)/bench.log
 	@sed -n 's/^BENCH-JSON //p' $(B)/bench.log > $(B)/bench.json
 	@echo "bench: ratios in $(B)/bench.json"

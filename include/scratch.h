@@ -111,6 +111,8 @@ struct scratch_atom_info {
 	uint32_t	nr_parts;	/* parts of an array, 0 for an atom */
 	uint16_t	type;		/* user type tag */
 	uint16_t	atom_flags;	/* SCRATCH_ATOM_* */
+	uint32_t	status;		/* SCRATCH_STAT_*: VERIFIED once checked */
+	uint32_t	reserved;
 };
 
 /* Any thread. */
@@ -118,6 +120,7 @@ int scratch_atom_stat(struct scratch *s, struct scratch_id id,
 		      struct scratch_atom_info *info);
 int scratch_atom_present(struct scratch *s, const struct scratch_id *ids,
 			 unsigned int n, uint8_t *present);
+int scratch_atom_verify(struct scratch *s, struct scratch_id id, unsigned int flags);
 int scratch_atom_get(struct scratch *s, struct scratch_id id, void *buf,
 		     uint64_t cap, unsigned int flags, uint64_t *len);
 

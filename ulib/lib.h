@@ -20,12 +20,6 @@
 /* ZSTD_FRAMEHEADERSIZE_MAX, which zstd.h shows to static linking only. */
 #define SC_ZSTD_HEADER_MAX	18
 
-/*
- * The module's feature bit for verifying reloaded atoms itself; 0 until the
- * module reports one, so the library hashes every read.
- */
-#define SC_F_MODULE_VERIFY	0ULL
-
 #define __scratch_export	__attribute__((visibility("default")))
 
 /*

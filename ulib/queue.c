@@ -199,23 +199,52 @@ int scratch_queue_submit(struct scratch_queue *q)
 	return ret;
 }
 
-/* A completion for slot @idx; the slot goes back to the free list. */
-static void sc_slot_complete(struct scratch_queue *q, uint32_t idx, struct scratch_completion *c)
+/*
+ * A completion for slot @idx; the slot goes back to the free list.  Returns
+ * true when the bytes still need the presence check (they were not hashed):
+ * the caller batches those into one PRESENT call.
+ */
+static bool sc_slot_complete(struct scratch_queue *q, uint32_t idx, struct scratch_completion *c)
 {
 	struct sc_slot *sl = &q->slots[idx];
 	uint64_t len = sl->res == -ENOBUFS ? sl->done : 0;
 	int res = sl->res;
+	bool check;
 
 	if (!res)
 		res = __scratch_finish(&sl->plan, sl->stored, sl->buf, sl->cap, &len);
-	if (sl->planned && (res == -EBADMSG || res == -EIO || (!res && !sl->plan.verify)))
+	if (sl->planned && (res == -EBADMSG || res == -EIO))
 		res = __scratch_gone(q->s, sl->plan.id, res);
+	check = sl->planned && !res && !sl->plan.verify;
 	if (sl->stored != sl->buf)
 		free(sl->stored);
 	sl->stored = NULL;
 	sl->buf = NULL;
 	*c = (struct scratch_completion){ .user_data = sl->user_data, .len = len, .res = res };
 	q->free[q->nfree++] = idx;
+	return check;
+}
+
+#define SC_CHECK_BATCH	64
+
+/* The ids of @n completions in @out at @pos: one PRESENT call; gone ones are -ENOENT. */
+static void sc_check_present(struct scratch_queue *q, const struct scratch_id *ids,
+			     const unsigned int *pos, unsigned int n,
+			     struct scratch_completion *out)
+{
+	uint8_t here[SC_CHECK_BATCH];
+	unsigned int i;
+	int ret;
+
+	if (!n)
+		return;
+	ret = scratch_atom_present(q->s, ids, n, here);
+	for (i = 0; i < n; i++) {
+		if (ret < 0 || !here[i]) {
+			out[pos[i]].res = ret < 0 ? ret : -ENOENT;
+			out[pos[i]].len = 0;
+		}
+	}
 }
 
 /* One CQE: finished (the slot moves to ready), or the rest is resubmitted. */
@@ -245,32 +274,46 @@ __scratch_export
 int scratch_queue_reap(struct scratch_queue *q, struct scratch_completion *out, unsigned int max,
 		       unsigned int wait_nr)
 {
+	struct scratch_id ids[SC_CHECK_BATCH];
+	unsigned int pos[SC_CHECK_BATCH], k = 0, n = 0;
 	struct io_uring_cqe *cqe;
-	unsigned int n = 0;
-	int ret;
+	int ret = 0;
 
-	if (!q || (max && !out) || wait_nr > max)
+	if (!q || (max && !out) || wait_nr > max || max > INT_MAX)
 		return -EINVAL;
 	for (;;) {
 		while (!io_uring_peek_cqe(&q->ring, &cqe)) {
 			sc_cqe(q, cqe);
 			io_uring_cqe_seen(&q->ring, cqe);
 		}
-		while (n < max && q->ready_head != q->ready_tail)
-			sc_slot_complete(q, q->ready[q->ready_head++ % q->depth], &out[n++]);
+		while (n < max && q->ready_head != q->ready_tail) {
+			uint32_t idx = q->ready[q->ready_head++ % q->depth];
+			struct scratch_id id = q->slots[idx].plan.id;
+
+			if (sc_slot_complete(q, idx, &out[n])) {
+				ids[k] = id;
+				pos[k++] = n;
+			}
+			n++;
+			if (k == SC_CHECK_BATCH) {
+				sc_check_present(q, ids, pos, k, out);
+				k = 0;
+			}
+		}
 		if (n >= wait_nr || n >= max || (!q->io && q->ready_head == q->ready_tail))
 			break;
 		ret = io_uring_submit_and_wait(&q->ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN)
-			return n ? (int)n : ret;
+			break;
 		if (ret > 0)
 			q->unsubmitted -= (unsigned int)ret < q->unsubmitted ?
 					  (unsigned int)ret : q->unsubmitted;
 	}
+	sc_check_present(q, ids, pos, k, out);
 	/* Resubmitted pieces of short reads go out now, not at the next call. */
 	if (q->unsubmitted)
 		scratch_queue_submit(q);
-	return (int)n;
+	return n || ret >= 0 || ret == -EINTR || ret == -EAGAIN ? (int)n : ret;
 }
 
 __scratch_export

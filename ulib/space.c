@@ -131,19 +131,21 @@ int __scratch_stat(struct scratch *s, struct scratch_id id, struct scratch_stat 
 
 /*
  * Does the library hash what it reads?  Always, unless the module verifies
- * atoms itself (SC_F_MODULE_VERIFY: atoms written since attach are trusted,
- * reloaded ones are checked by the module on first read) and nobody asked.
+ * atoms itself (SCRATCH_F_VERIFY: atoms written since attach are trusted,
+ * reloaded ones are checked by the module on their first read or mapping)
+ * and nobody asked for more.
  */
 bool __scratch_verify(const struct scratch *s, unsigned int flags)
 {
-	return !(s->features & SC_F_MODULE_VERIFY) || (s->flags & SCRATCH_OPEN_VERIFY) ||
+	return !(s->features & SCRATCH_F_VERIFY) || (s->flags & SCRATCH_OPEN_VERIFY) ||
 	       (flags & SCRATCH_GET_VERIFY);
 }
 
 /*
  * A read of @id failed with @err, or its bytes did not match: if the id is
  * gone by now (evicted, its segment reused under the read), the atom is
- * missing; otherwise @err stands.
+ * missing; otherwise @err stands.  With @err 0 this confirms unhashed bytes,
+ * and a failed check is the call's error.
  */
 int __scratch_gone(struct scratch *s, struct scratch_id id, int err)
 {
@@ -152,12 +154,14 @@ int __scratch_gone(struct scratch *s, struct scratch_id id, int err)
 		.size = sizeof(pr), .count = 1,
 		.ids_addr = (uintptr_t)&id, .results_addr = (uintptr_t)&here,
 	};
+	int ret;
 
 	if (err == -ENOENT)
 		return err;
-	if (__sys_ioctl(s->fd, SCRATCH_IOC_PRESENT, &pr) >= 0 && !here)
-		return -ENOENT;
-	return err;
+	ret = __sys_ioctl(s->fd, SCRATCH_IOC_PRESENT, &pr);
+	if (ret < 0)
+		return err ? err : ret;	/* unconfirmed bytes are not handed out */
+	return here ? err : -ENOENT;
 }
 
 __scratch_export
@@ -177,6 +181,7 @@ int scratch_atom_stat(struct scratch *s, struct scratch_id id, struct scratch_at
 	*info = (struct scratch_atom_info){
 		.length = st.length, .stored_len = st.stored_len, .xxh64 = st.xxh64,
 		.nr_parts = st.nr_parts, .type = st.type, .atom_flags = st.atom_flags,
+		.status = st.status,
 	};
 	/* A compressed part's logical length is in its frame header only. */
 	if ((id.hi >> 32) && (st.atom_flags & SCRATCH_ATOM_ZSTD)) {
@@ -217,6 +222,21 @@ int scratch_atom_present(struct scratch *s, const struct scratch_id *ids, unsign
 		done += k;
 	}
 	return (int)count;
+}
+
+/* The module hashes the atom now (SCRATCH_VERIFY_RECHECK: even if it did before). */
+__scratch_export
+int scratch_atom_verify(struct scratch *s, struct scratch_id id, unsigned int flags)
+{
+	struct scratch_verify v = { .size = sizeof(v), .flags = flags, .id = id };
+	int ret;
+
+	if (!s || __scratch_check_flags(flags, SCRATCH_VERIFY_ALL))
+		return -EINVAL;
+	if (!(s->features & SCRATCH_F_VERIFY))
+		return -EOPNOTSUPP;
+	ret = __sys_ioctl(s->fd, SCRATCH_IOC_VERIFY, &v);
+	return ret < 0 ? ret : 0;
 }
 
 /* ---- ids -------------------------------------------------------------------- */
