@@ -68,6 +68,12 @@ for want in dm-mod dm-log-writes dm-flakey; do
 		case $m in */drivers/md/"$want".ko | */drivers/md/"$want".ko.*) visit "$m" ;; esac
 	done
 done
+DM_COUNT=${#ORDER[@]}
+
+# ext4 and its dependencies, for make bench's ext4 baseline (/modules-fs.order, loaded on demand).
+for m in "${!DEPS[@]}"; do
+	case $m in */fs/ext4/ext4.ko | */fs/ext4/ext4.ko.*) visit "$m" ;; esac
+done
 
 # ---- inputs and the manifest deciding whether to rebuild --------------------------------
 INPUTS=("$HERE/mkinitramfs.sh" "$HERE/init" "$BUSYBOX" "$MODULE_KO")
@@ -127,6 +133,7 @@ ln -s busybox "$R/bin/sh" # the other applets: `busybox --install -s /bin` in /i
 
 : >"$R/modules.order"
 : >"$R/modules-dm.order"
+: >"$R/modules-fs.order"
 n=0
 for m in "${ORDER[@]}"; do
 	base=$(basename "$m")
@@ -139,8 +146,10 @@ for m in "${ORDER[@]}"; do
 	esac
 	if [ $n -lt "$NVME_COUNT" ]; then
 		echo "/lib/modules/$base" >>"$R/modules.order"
-	else
+	elif [ $n -lt "$DM_COUNT" ]; then
 		echo "/lib/modules/$base" >>"$R/modules-dm.order"
+	else
+		echo "/lib/modules/$base" >>"$R/modules-fs.order"
 	fi
 	n=$((n + 1))
 done
@@ -168,5 +177,5 @@ mkdir -p "$(dirname "$OUT")"
 mv -f "$OUT.tmp" "$OUT"
 printf '%s\n' "$NEW_MANIFEST" >"$OUT.manifest"
 echo "mkinitramfs: built $OUT ($(du -h "$OUT" | cut -f1), $NVME_COUNT nvme modules," \
-	"$((${#ORDER[@]} - NVME_COUNT)) dm modules," \
+	"$((DM_COUNT - NVME_COUNT)) dm modules, $((${#ORDER[@]} - DM_COUNT)) fs modules," \
 	"${#TESTS[@]} tests)" >&2

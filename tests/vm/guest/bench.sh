@@ -3,6 +3,8 @@
 # `make bench` inside the guest: fio baselines and scratch figures on the same drive, same boot, as ratios.
 # Usage: /guest/bench.sh [module] [lib] [reload]   (default: all; one BENCH-JSON line at the end)
 set -u
+# shellcheck source=tests/vm/guest/lib.sh
+. /guest/lib.sh
 D=/dev/nvme0n1
 PARTS=${*:-module lib reload}
 want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -119,6 +121,17 @@ bench_lib() {
 	/bench/scratch-libbench /dev/scratch0 4 $MIB >> $OUT/lib.jsonl ||
 		{ echo "not ok - bench: scratch-libbench"; exit 1; }
 	scratchctl detach 0 > /dev/null || { echo "not ok - bench: detach"; exit 1; }
+	# What a user would build instead: a file on ext4 on the second, identical drive
+	# (make bench formats its image on the host), mapped, blocks appended and read back.
+	if [ -b /dev/nvme1n1 ] && sc_fs_load && mkdir -p /mnt/ext4 &&
+		mount -t ext4 /dev/nvme1n1 /mnt/ext4; then
+		dropc
+		/bench/scratch-libbench --ext4 /mnt/ext4/blocks 4 $MIB >> $OUT/lib.jsonl ||
+			{ echo "not ok - bench: ext4 baseline"; exit 1; }
+		umount /mnt/ext4
+	else
+		echo "# bench: no ext4 drive (nvme1n1): the ext4 baseline is skipped"
+	fi
 	sed 's/^/#   /' $OUT/lib.jsonl
 	awk '
 function val(line, key) { if (match(line, "\"" key "\":[0-9.]+")) return substr(line, RSTART + length(key) + 3, RLENGTH - length(key) - 3); return 0 }
@@ -130,6 +143,8 @@ function val(line, key) { if (match(line, "\"" key "\":[0-9.]+")) return substr(
 /"phase":"lib_map_copy"/   { map = val($0, "MBps") * 1e6 }
 /"phase":"lib_memcpy"/     { mc = val($0, "MBps") * 1e6 }
 /"phase":"present"/        { ids = val($0, "ids_per_s") }
+/"phase":"ext4_mmap_write"/ { ew = val($0, "MBps") * 1e6 }
+/"phase":"ext4_mmap_read_warm"/ { er = val($0, "MBps") * 1e6 }
 /"phase":"zstd"/           { zr = val($0, "ratio"); zp = val($0, "put_MBps"); zg = val($0, "get_MBps") }
 function row(label, x, base) { printf "# %-34s %8.2f   %s\n", label, x, base }
 END {
@@ -139,9 +154,16 @@ END {
 	row("queued get, warm, QD16", warm / mc, "memcpy of the same bytes")
 	row("batch get (16 per call), warm", batch / mc, "memcpy of the same bytes")
 	row("map + copy out, warm", map / mc, "memcpy of the same bytes")
+	if (ew > 0) {
+		row("put (+ one final sync)", put / ew, "ext4 file, mmap, memcpy appends, msync")
+		row("queued get, warm, QD16", warm / er, "ext4 file, mmap, memcpy out, warm")
+		row("map + copy out, warm", map / er, "ext4 file, mmap, memcpy out, warm")
+	}
 	printf "# presence: %.1f M ids/s (one call of 1 M ids)\n", ids / 1e6
 	printf "# zstd, bit-packed booleans with long runs: ratio %.1f, put %.0f MB/s, get %.0f MB/s\n", zr, zp, zg
-	printf "{\"put_vs_fio\":%.3f,\"get_cold_vs_fio\":%.3f,\"get_warm_vs_memcpy\":%.3f,\"batch_warm_vs_memcpy\":%.3f,\"map_copy_vs_memcpy\":%.3f,\"present_ids_per_s\":%.0f,\"zstd\":{\"ratio\":%.1f,\"put_MBps\":%.1f,\"get_MBps\":%.1f},", put / W, cold / RC, warm / mc, batch / mc, map / mc, ids, zr, zp, zg
+	if (ew > 0) printf "{\"put_vs_ext4_mmap\":%.3f,\"get_warm_vs_ext4_mmap\":%.3f,\"map_copy_vs_ext4_mmap\":%.3f,\"ext4_MBps\":{\"write\":%.1f,\"read_warm\":%.1f},", put / ew, warm / er, map / er, ew / 1e6, er / 1e6
+	else printf "{"
+	printf "\"put_vs_fio\":%.3f,\"get_cold_vs_fio\":%.3f,\"get_warm_vs_memcpy\":%.3f,\"batch_warm_vs_memcpy\":%.3f,\"map_copy_vs_memcpy\":%.3f,\"present_ids_per_s\":%.0f,\"zstd\":{\"ratio\":%.1f,\"put_MBps\":%.1f,\"get_MBps\":%.1f},", put / W, cold / RC, warm / mc, batch / mc, map / mc, ids, zr, zp, zg
 	printf "\"MBps\":{\"put\":%.1f,\"fio_write\":%.1f,\"get_cold\":%.1f,\"fio_read_cold\":%.1f,\"get_warm\":%.1f,\"batch_warm\":%.1f,\"map_copy\":%.1f,\"memcpy\":%.1f}}\n", put / 1e6, W / 1e6, cold / 1e6, RC / 1e6, warm / 1e6, batch / 1e6, map / 1e6, mc / 1e6
 }' $OUT/lib.jsonl > $OUT/lib.out || { echo "not ok - bench: library ratios"; exit 1; }
 	grep '^#' $OUT/lib.out

@@ -102,3 +102,14 @@ sc_dm_load() {
 	done </modules-dm.order
 	[ -c /dev/mapper/control ] || { echo "# dm: no /dev/mapper/control"; return 1; }
 }
+
+# sc_fs_load: load ext4 and its dependencies (/modules-fs.order), for make bench's baseline.
+sc_fs_load() {
+	local m err
+	[ -f /modules-fs.order ] || { echo "# fs: no /modules-fs.order in the initramfs"; return 1; }
+	while read -r m; do
+		[ -n "$m" ] || continue
+		grep -q "^$(basename "$m" .ko | tr - _) " /proc/modules && continue
+		err=$(insmod "$m" 2>&1) || { echo "# fs: insmod $m failed: $err"; return 1; }
+	done </modules-fs.order
+}
