@@ -62,12 +62,14 @@ $(KSRC)/.done:
 lint: $(KSRC)/.done
 	scripts/lint.sh $(KSRC)/scripts/checkpatch.pl
 
-# ---- userspace: tools, tests, unit tests -------------------------------------
+# ---- userspace: the library, tools, tests, unit tests -------------------------
+include mk/lib.mk
+
 tools: $(TOOLS)
-# fsck parses the on-disk format with the module's own codecs (kmod/core.c).
-$(B)/scratchctl: tools/scratchctl.c kmod/core.c kmod/core.h kmod/core_env.h include/uapi/scratch.h
+# scratchctl is a libscratch program; fsck parses with the module's own codecs (kmod/core.c).
+$(B)/scratchctl: tools/scratchctl.c kmod/core.c kmod/core.h kmod/core_env.h $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -static -o $@ $< kmod/core.c -lxxhash
+	$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -static -o $@ $< kmod/core.c $(LIB_A) $(LIB_DEPS)
 
 tests: $(TESTS)
 $(B)/tests/%: tests/%.c tests/scratch_test.h include/uapi/scratch.h $(KSRC)/.done
@@ -78,8 +80,6 @@ units: $(UNITS)
 $(B)/unit/%: tests/unit/%.c kmod/core.c kmod/core.h kmod/core_env.h include/uapi/scratch.h $(KSRC)/.done
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) $(HARNESS) -fsanitize=address,undefined -o $@ $< kmod/core.c -lxxhash
-
-include mk/lib.mk
 
 # ---- running ----------------------------------------------------------------
 unit: units $(LIBUNITS) headers-check $(TOOLS)

@@ -24,7 +24,7 @@
 
 #include <xxhash.h>
 
-#include <uapi/scratch.h>
+#include <scratch.h>
 #include "core.h"
 
 #define PROG		"scratchctl"
@@ -129,48 +129,6 @@ static int sc_set_tenant(int fd, __u32 tenant)
 	struct scratch_tenant t = { .size = sizeof(t), .tenant = tenant };
 
 	return sys_ioctl(fd, SCRATCH_IOC_SET_TENANT, &t);
-}
-
-static int sc_reserve(int fd, __u64 stored_len, struct scratch_id *id, __u64 *offset)
-{
-	struct scratch_reserve r = { .size = sizeof(r), .stored_len = stored_len };
-	int ret = sys_ioctl(fd, SCRATCH_IOC_RESERVE, &r);
-
-	if (!ret) {
-		*id = r.id;
-		*offset = r.offset;
-	}
-	return ret;
-}
-
-static int sc_commit(int fd, struct scratch_id id, __u64 length, __u64 xxh64,
-		     __u16 type, __u16 atom_flags)
-{
-	struct scratch_commit c = {
-		.size = sizeof(c),
-		.id = id,
-		.length = length,
-		.xxh64 = xxh64,
-		.type = type,
-		.atom_flags = atom_flags,
-	};
-
-	return sys_ioctl(fd, SCRATCH_IOC_COMMIT, &c);
-}
-
-static int sc_abort(int fd, struct scratch_id id)
-{
-	struct scratch_abort a = { .size = sizeof(a), .id = id };
-
-	return sys_ioctl(fd, SCRATCH_IOC_ABORT, &a);
-}
-
-static int sc_stat(int fd, struct scratch_id id, struct scratch_stat *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->size = sizeof(*st);
-	st->id = id;
-	return sys_ioctl(fd, SCRATCH_IOC_STAT, st);
 }
 
 static int sc_sync(int fd)
@@ -345,14 +303,22 @@ static const char usage_text[] =
 "        Capacity, use and counters of every attached space, or of space N.\n"
 "  features [--json]\n"
 "        Features of the loaded module, one name per line.\n"
-"  put N [FILE|-] [--type T] [--tenant T] [--no-sync]\n"
-"        Store FILE (default: standard input) as one atom and print its id.\n"
+"  ls [--json]\n"
+"        The attached spaces, one per line.\n"
+"  put N [FILE|-] [--type T] [--tenant T] [--zstd[=LEVEL]] [--no-sync]\n"
+"        Store FILE (default: standard input) as one atom (XXH64 and, with\n"
+"        --zstd, compression by libscratch), sync, and print its id.\n"
 "  get N ID [--tenant T] [--mmap] [-o FILE]\n"
-"        Write the atom's stored bytes to standard output (or FILE) after\n"
-"        checking its XXH64.  --mmap reads through a read-only shared mapping.\n"
+"        Write the atom's bytes (checked, decompressed) to standard output or\n"
+"        FILE; --mmap reads them through a read-only shared mapping.\n"
+"  cat N ID... [--tenant T]\n"
+"        The atoms' bytes one after the other, read in one batch; nothing is\n"
+"        written unless every atom was read and checked.\n"
 "  stat N ID [--tenant T] [--json]\n"
-"        Show an atom's offset, lengths, checksum, type, flags and whether the\n"
-"        module has verified it since the space was attached.\n"
+"        Show an atom's lengths, checksum, type, flags, parts and whether it\n"
+"        is verified (written since attach, or checked since reloaded).\n"
+"  part ARRAY-ID I\n"
+"        Print the id of part I of an array.\n"
 "  scrub N [--rate MB] [--recheck] [--no-sync] [--json]\n"
 "        Verify every atom of space N not yet verified since attach (--recheck:\n"
 "        every atom) at most MB megabytes (10^6 bytes) a second (default 100,\n"
@@ -458,37 +424,6 @@ static void space_path(unsigned int id, char *buf, size_t len)
 	snprintf(buf, len, "/dev/scratch%u", id);
 }
 
-static bool parse_hex64(const char *s, ull *out)
-{
-	ull v = 0;
-	int i;
-
-	for (i = 0; i < 16; i++) {
-		int c = tolower((unsigned char)s[i]);
-
-		if (c >= '0' && c <= '9')
-			v = v << 4 | (ull)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v = v << 4 | (ull)(c - 'a' + 10);
-		else
-			return false;
-	}
-	*out = v;
-	return true;
-}
-
-/* The text form of an id is "%016llx%016llx" of (lo, hi). */
-static bool parse_id(const char *s, struct scratch_id *id)
-{
-	ull lo, hi;
-
-	if (strlen(s) != 32 || !parse_hex64(s, &lo) || !parse_hex64(s + 16, &hi))
-		return false;
-	id->lo = lo;
-	id->hi = hi;
-	return true;
-}
-
 static void format_id(struct scratch_id id, char buf[33])
 {
 	snprintf(buf, 33, "%016llx%016llx", (ull)id.lo, (ull)id.hi);
@@ -546,47 +481,6 @@ static int write_full(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
-}
-
-/* Progress on stderr, for a person watching a long transfer on a terminal. */
-struct progress {
-	bool on;
-	const char *verb;
-	ull total;
-	struct timespec last;
-};
-
-static void progress_init(struct progress *p, const char *verb, ull total)
-{
-	const char *term = getenv("TERM");
-
-	/* A dumb terminal (the test VM's serial channel) gets no \r and escape noise. */
-	p->on = total >= 64 * MiB && isatty(STDERR_FILENO) && !(term && !strcmp(term, "dumb"));
-	p->verb = verb;
-	p->total = total;
-	clock_gettime(CLOCK_MONOTONIC, &p->last);
-}
-
-static void progress_show(struct progress *p, ull done)
-{
-	struct timespec now;
-	char a[32], b[32];
-
-	if (!p->on)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (done < p->total && (now.tv_sec - p->last.tv_sec) * 1000000000L +
-	    (now.tv_nsec - p->last.tv_nsec) < 200000000L)
-		return;
-	p->last = now;
-	fprintf(stderr, "\r%s %s / %s (%llu%%)\033[K", p->verb, human(done, a, sizeof(a)),
-		human(p->total, b, sizeof(b)), p->total ? done * 100 / p->total : 100);
-}
-
-static void progress_done(struct progress *p)
-{
-	if (p->on)
-		fputs("\r\033[K", stderr);
 }
 
 /* ====================================================================== */
@@ -1335,73 +1229,49 @@ static int slurp(int fd, char **out, size_t *len, ull limit)
 	return 0;
 }
 
-static int pwrite_full(int fd, const void *buf, size_t len, ull off)
+/* Open a space through libscratch, bound to @tenant; NULL after reporting. */
+static struct scratch *lib_open(const char *cmd, const char *path, __u32 tenant)
 {
-	const char *p = buf;
+	struct scratch *s;
+	int ret = scratch_space_open(path, tenant, 0, 0, &s);
 
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-		off += (ull)n;
+	if (ret < 0) {
+		report(ret == -EPERM || ret == -EOPNOTSUPP ? CTX_TENANT : CTX_SPACE, ret,
+		       "%s: %s (tenant %u)", cmd, path, tenant);
+		return NULL;
 	}
-	return 0;
+	return s;
 }
 
-static int read_full(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -ENODATA;	/* the file shrank under us */
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
+/*
+ * put: a regular file is mapped and handed to the library as it is (the
+ * bytes go from the file's page cache to the device's, no buffer of ours);
+ * a pipe is read whole first, up to a segment.
+ */
 static int cmd_put(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "type",	required_argument,	NULL, 't' },
 		{ "tenant",	required_argument,	NULL, 'T' },
 		{ "no-sync",	no_argument,		NULL, 'n' },
+		{ "zstd",	optional_argument,	NULL, 'z' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char pathbuf[64], idtxt[33];
+	char pathbuf[64], idtxt[SCRATCH_ID_STRLEN];
 	const char *path, *input = "-";
-	bool set_tenant = false, do_sync = true;
-	__u32 tenant = 0, type = 0;
+	unsigned int flags = SCRATCH_PUT_SYNC;
+	__u32 tenant = 0, type = 0, level;
 	struct scratch_info info;
 	struct scratch_id id = { 0, 0 };
-	struct progress prog;
-	XXH64_state_t *xs = NULL;
-	char *mem = NULL, *chunk = NULL;
-	size_t memlen = 0;
-	ull size = 0, off = 0, done, limit = 0;
-	__u64 hash;
-	int c, fd, in = STDIN_FILENO, ret, status = EXIT_ERR;
-	bool stream = false;
+	struct scratch *s = NULL;
+	char *mem = NULL;
+	void *map = MAP_FAILED;
+	size_t len = 0;
+	int c, in = STDIN_FILENO, ret, status = EXIT_ERR;
 	struct stat st;
 
-	while ((c = getopt_long(argc, argv, "t:T:nh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:T:nz::h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			if (!parse_u32(optarg, &type, 0xffff))
@@ -1410,10 +1280,15 @@ static int cmd_put(int argc, char **argv)
 		case 'T':
 			if (!parse_u32(optarg, &tenant, 0xffffffffU))
 				return usage_error("put: bad tenant '%s'", optarg);
-			set_tenant = true;
 			break;
 		case 'n':
-			do_sync = false;
+			flags &= ~SCRATCH_PUT_SYNC;
+			break;
+		case 'z':
+			level = 0;
+			if (optarg && (!parse_u32(optarg, &level, 22) || !level))
+				return usage_error("put: bad zstd level '%s' (1..22)", optarg);
+			flags |= SCRATCH_PUT_ZSTD | SCRATCH_PUT_LEVEL(level);
 			break;
 		case 'h':
 			return help();
@@ -1436,143 +1311,57 @@ static int cmd_put(int argc, char **argv)
 			return EXIT_ERR;
 		}
 	}
-	/* A regular file streams straight from its page cache; anything else is read whole first. */
-	if (fstat(in, &st) == 0 && S_ISREG(st.st_mode)) {
-		off_t at = lseek(in, 0, SEEK_CUR);	/* stdin may be a file read partly */
+	s = lib_open("put", path, tenant);
+	if (!s)
+		goto out;
+	if (fstat(in, &st) == 0 && S_ISREG(st.st_mode) && lseek(in, 0, SEEK_CUR) == 0) {
+		len = (size_t)st.st_size;
+		if (len) {
+			map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, in, 0);
+			if (map == MAP_FAILED) {
+				report(CTX_FILE, -errno, "put: mapping %s", input);
+				goto out;
+			}
+		}
+	} else {
+		ull limit = 0;
 
-		stream = true;
-		size = (ull)st.st_size;
-		if (at > 0)
-			size = (ull)at < size ? size - (ull)at : 0;
-	}
-
-	fd = open_space_as(path, true, set_tenant, tenant);
-	if (fd < 0)
-		goto out_in;
-	/* A segment bounds an atom: stop reading a runaway pipe there. */
-	if (sc_info(fd, &info) == 0 && info.seg_shift)
-		limit = 1ULL << info.seg_shift;
-
-	if (!stream) {
-		ret = slurp(in, &mem, &memlen, limit);
+		/* A segment bounds an atom: stop reading a runaway pipe there. */
+		if (scratch_space_info(s, &info) == 0 && info.seg_shift)
+			limit = 1ULL << info.seg_shift;
+		ret = slurp(in, &mem, &len, limit);
 		if (ret < 0) {
 			report(ret == -EFBIG ? CTX_ANY : CTX_FILE, ret, "put: reading %s",
 			       strcmp(input, "-") ? input : "standard input");
-			goto out_fd;
-		}
-		size = memlen;
-	}
-	if (!size) {
-		complain("put: %s is empty (an atom holds at least one byte)",
-			 strcmp(input, "-") ? input : "standard input");
-		goto out_fd;
-	}
-
-	xs = XXH64_createState();
-	chunk = stream ? aligned_alloc(4096, CHUNK) : NULL;
-	if (!xs || (stream && !chunk)) {
-		report(CTX_ANY, -ENOMEM, "put");
-		goto out_fd;
-	}
-	XXH64_reset(xs, 0);
-
-	ret = sc_reserve(fd, size, &id, &off);
-	if (ret < 0) {
-		report(CTX_ATOM, ret, "put %s: reserving %llu bytes", path, size);
-		goto out_fd;
-	}
-
-	/* Every write starts on a page boundary and ends on one or at the atom's end. */
-	progress_init(&prog, "put", size);
-	for (done = 0; done < size; done += CHUNK) {
-		size_t n = size - done < CHUNK ? (size_t)(size - done) : CHUNK;
-		const char *src;
-
-		if (stream) {
-			ret = read_full(in, chunk, n);
-			if (ret < 0) {
-				progress_done(&prog);
-				if (ret == -ENODATA)
-					complain("put: %s shrank while being read", input);
-				else
-					report(CTX_FILE, ret, "put: reading %s", input);
-				goto out_abort;
-			}
-			src = chunk;
-		} else {
-			src = mem + done;
-		}
-		XXH64_update(xs, src, n);
-		ret = pwrite_full(fd, src, n, off + done);
-		if (ret < 0) {
-			progress_done(&prog);
-			report(CTX_ATOM, ret, "put %s: writing at offset %llu", path, off + done);
-			goto out_abort;
-		}
-		progress_show(&prog, done + n);
-	}
-	progress_done(&prog);
-	hash = XXH64_digest(xs);
-
-	ret = sc_commit(fd, id, size, hash, (__u16)type, 0);
-	if (ret < 0) {
-		report(CTX_ATOM, ret, "put %s: commit", path);
-		goto out_abort;
-	}
-	if (do_sync) {
-		ret = sc_sync(fd);
-		if (ret < 0) {
-			/* The atom is committed and readable; only its durability is in doubt. */
-			report(CTX_ANY, ret, "put %s: sync", path);
-			goto out_fd;
+			goto out;
 		}
 	}
-	format_id(id, idtxt);
+	ret = scratch_atom_put(s, map != MAP_FAILED ? map : mem, len, (__u16)type, flags, &id);
+	if (ret < 0 && !id.lo) {
+		report(CTX_ATOM, ret, "put %s: %zu bytes", path, len);
+		goto out;
+	}
+	scratch_id_format(id, idtxt);
 	puts(idtxt);
+	if (ret < 0) {
+		/* Committed and readable (the id is printed); only its durability is in doubt. */
+		report(CTX_ANY, ret, "put %s: sync", path);
+		goto out;
+	}
 	status = EXIT_OK;
-	goto out_fd;
-
-out_abort:
-	sc_abort(fd, id);	/* best effort: close() aborts it anyway */
-out_fd:
-	close(fd);
-out_in:
+out:
+	if (map != MAP_FAILED)
+		munmap(map, len);
+	free(mem);
+	scratch_space_close(s);
 	if (in != STDIN_FILENO)
 		close(in);
-	if (xs)
-		XXH64_freeState(xs);
-	free(chunk);
-	free(mem);
 	return status;
 }
 
 /* ====================================================================== */
-/* get / stat                                                              */
+/* get / cat / stat / part                                                 */
 /* ====================================================================== */
-
-/*
- * An atom's XXH64 covers its stored bytes; an array's covers its part table,
- * and each part's own entry covers that part.  -EBADMSG on any mismatch.
- */
-static int verify_atom(const struct scratch_stat *st, const char *p)
-{
-	const struct scratch_disk_part *part = (const void *)p;
-	ull table = (ull)st->nr_parts * sizeof(*part);
-	__u32 i;
-
-	if (!st->nr_parts)
-		return XXH64(p, st->stored_len, 0) == st->xxh64 ? 0 : -EBADMSG;
-	if (table > st->stored_len || XXH64(p, table, 0) != st->xxh64)
-		return -EBADMSG;
-	for (i = 0; i < st->nr_parts; i++) {
-		ull off = le64toh(part[i].off), len = le64toh(part[i].len);
-
-		if (off > st->stored_len || len > st->stored_len - off ||
-		    XXH64(p + off, len, 0) != le64toh(part[i].xxh64))
-			return -EBADMSG;
-	}
-	return 0;
-}
 
 /* Parse "N ID" for get/stat; returns EXIT_OK or a usage exit code. */
 static int atom_args(const char *cmd, int argc, char **argv, char *pathbuf, size_t len,
@@ -1583,9 +1372,61 @@ static int atom_args(const char *cmd, int argc, char **argv, char *pathbuf, size
 	*path = space_arg_path(argv[optind], pathbuf, len);
 	if (!*path)
 		return usage_error("%s: '%s' is not a space", cmd, argv[optind]);
-	if (!parse_id(argv[optind + 1], id))
+	if (scratch_id_parse(argv[optind + 1], id))
 		return usage_error("%s: '%s' is not an atom id (32 hex digits)", cmd, argv[optind + 1]);
 	return EXIT_OK;
+}
+
+/* Open -o FILE (or standard output); -1 after reporting. */
+static int open_output(const char *cmd, const char *output)
+{
+	int out;
+
+	if (!output || !strcmp(output, "-"))
+		return STDOUT_FILENO;
+	out = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0)
+		report(CTX_FILE, -errno, "%s: %s", cmd, output);
+	return out;
+}
+
+static int close_output(const char *cmd, int out, const char *output)
+{
+	if (out == STDOUT_FILENO)
+		return 0;
+	if (close(out) < 0) {
+		report(CTX_FILE, -errno, "%s: closing %s", cmd, output);
+		return -1;
+	}
+	return 0;
+}
+
+/* The atom's logical bytes, checked (and decompressed) by the library, into *buf. */
+static int get_one(struct scratch *s, struct scratch_id id, bool use_map, char **buf,
+		   uint64_t *len, struct scratch_map **m)
+{
+	struct scratch_atom_info info;
+	int ret;
+
+	if (use_map) {
+		ret = scratch_atom_map(s, id, 0, m);
+		if (ret < 0)
+			return ret;
+		*buf = (char *)scratch_map_data(*m);
+		*len = scratch_map_len(*m);
+		return 0;
+	}
+	ret = scratch_atom_stat(s, id, &info);
+	if (ret < 0)
+		return ret;
+	if (info.nr_parts)
+		return -EISDIR;
+	if (info.length > SIZE_MAX)
+		return -EFBIG;
+	*buf = malloc(info.length ? (size_t)info.length : 1);
+	if (!*buf)
+		return -ENOMEM;
+	return scratch_atom_get(s, id, *buf, info.length, 0, len);
 }
 
 static int cmd_get(int argc, char **argv)
@@ -1599,23 +1440,20 @@ static int cmd_get(int argc, char **argv)
 	};
 	char pathbuf[64];
 	const char *path, *output = NULL, *idtxt;
-	bool set_tenant = false, use_mmap = false;
+	bool use_mmap = false;
 	__u32 tenant = 0;
-	struct scratch_stat st;
+	struct scratch_map *m = NULL;
 	struct scratch_id id;
-	struct progress prog;
+	struct scratch *s;
 	char *buf = NULL;
-	void *map = MAP_FAILED;
-	size_t len = 0;
-	ull done;
-	int c, fd, out = STDOUT_FILENO, ret, status = EXIT_ERR;
+	uint64_t len = 0;
+	int c, out, ret, status = EXIT_ERR;
 
 	while ((c = getopt_long(argc, argv, "T:o:mh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'T':
 			if (!parse_u32(optarg, &tenant, 0xffffffffU))
 				return usage_error("get: bad tenant '%s'", optarg);
-			set_tenant = true;
 			break;
 		case 'o':
 			output = optarg;
@@ -1634,90 +1472,118 @@ static int cmd_get(int argc, char **argv)
 		return ret;
 	idtxt = argv[optind + 1];
 
-	fd = open_space_as(path, false, set_tenant, tenant);
-	if (fd < 0)
+	s = lib_open("get", path, tenant);
+	if (!s)
 		return EXIT_ERR;
-	ret = sc_stat(fd, id, &st);
+	/* Never emit bytes that fail their checksum: the library checks before we write. */
+	ret = get_one(s, id, use_mmap, &buf, &len, &m);
 	if (ret < 0) {
 		report(CTX_ATOM, ret, "get %s", idtxt);
 		goto out;
 	}
-	if (st.stored_len > SIZE_MAX) {
-		report(CTX_ANY, -EFBIG, "get %s", idtxt);
+	out = open_output("get", output);
+	if (out < 0)
 		goto out;
-	}
-	len = (size_t)st.stored_len;
-
-	if (use_mmap) {
-		/* Zero copy from the device page cache; the mapping pins the segment until munmap. */
-		map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, (off_t)st.offset);
-		if (map == MAP_FAILED) {
-			report(CTX_ATOM, -errno, "get %s: mmap at offset %llu", idtxt, (ull)st.offset);
-			goto out;
-		}
-		buf = map;
-	} else {
-		buf = malloc(len);
-		if (!buf) {
-			report(CTX_ANY, -ENOMEM, "get %s: %zu bytes", idtxt, len);
-			goto out;
-		}
-		progress_init(&prog, "get", len);
-		for (done = 0; done < len; ) {
-			size_t n = len - done < CHUNK ? (size_t)(len - done) : CHUNK;
-			ssize_t r = pread(fd, buf + done, n, (off_t)(st.offset + done));
-
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0) {
-				progress_done(&prog);
-				if (r == 0)
-					complain("get %s: atom ended after %llu of %zu bytes", idtxt, done, len);
-				else
-					report(CTX_ATOM, -errno, "get %s: reading at offset %llu",
-					       idtxt, (ull)st.offset + done);
-				goto out;
-			}
-			done += (ull)r;
-			progress_show(&prog, done);
-		}
-		progress_done(&prog);
-	}
-
-	/* Never emit bytes that fail their checksum: verify first, then write. */
-	ret = verify_atom(&st, buf);
-	if (ret < 0) {
-		report(CTX_ANY, ret, "get %s", idtxt);
-		goto out;
-	}
-	if (output && strcmp(output, "-")) {
-		out = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (out < 0) {
-			report(CTX_FILE, -errno, "get: %s", output);
-			out = STDOUT_FILENO;
-			goto out;
-		}
-	}
-	ret = write_full(out, buf, len);
-	if (ret < 0) {
+	ret = write_full(out, buf, (size_t)len);
+	if (ret < 0)
 		report(CTX_FILE, ret, "get: writing %s", output ? output : "standard output");
-		goto out;
-	}
-	if (out != STDOUT_FILENO && close(out) < 0) {
-		out = STDOUT_FILENO;
-		report(CTX_FILE, -errno, "get: closing %s", output);
-		goto out;
-	}
-	out = STDOUT_FILENO;
-	status = EXIT_OK;
+	if (close_output("get", out, output) == 0 && ret == 0)
+		status = EXIT_OK;
 out:
-	if (out != STDOUT_FILENO)
-		close(out);
-	if (map != MAP_FAILED)
-		munmap(map, len);
+	if (m)
+		scratch_map_release(m);
 	else
 		free(buf);
-	close(fd);
+	scratch_space_close(s);
+	return status;
+}
+
+/* cat N ID...: the atoms' bytes one after the other, read with one batch get. */
+static int cmd_cat(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tenant",	required_argument,	NULL, 'T' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct scratch_atom_info info;
+	struct scratch_get *g = NULL;
+	char pathbuf[64];
+	const char *path;
+	__u32 tenant = 0;
+	struct scratch *s = NULL;
+	int c, i, n, ret, status = EXIT_ERR;
+
+	while ((c = getopt_long(argc, argv, "T:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'T':
+			if (!parse_u32(optarg, &tenant, 0xffffffffU))
+				return usage_error("cat: bad tenant '%s'", optarg);
+			break;
+		case 'h':
+			return help();
+		default:
+			return usage_error("cat: bad option");
+		}
+	}
+	if (argc - optind < 2)
+		return usage_error("cat: expected N ID...");
+	path = space_arg_path(argv[optind], pathbuf, sizeof(pathbuf));
+	if (!path)
+		return usage_error("cat: '%s' is not a space", argv[optind]);
+	n = argc - optind - 1;
+	g = calloc((size_t)n, sizeof(*g));
+	if (!g) {
+		report(CTX_ANY, -ENOMEM, "cat");
+		return EXIT_ERR;
+	}
+	for (i = 0; i < n; i++)
+		if (scratch_id_parse(argv[optind + 1 + i], &g[i].id)) {
+			free(g);
+			return usage_error("cat: '%s' is not an atom id (32 hex digits)",
+					   argv[optind + 1 + i]);
+		}
+	s = lib_open("cat", path, tenant);
+	if (!s)
+		goto out;
+	for (i = 0; i < n; i++) {
+		ret = scratch_atom_stat(s, g[i].id, &info);
+		if (!ret && info.nr_parts)
+			ret = -EISDIR;
+		if (!ret && info.length > SIZE_MAX)
+			ret = -EFBIG;
+		if (!ret && !(g[i].buf = malloc(info.length ? (size_t)info.length : 1)))
+			ret = -ENOMEM;
+		if (ret < 0) {
+			report(CTX_ATOM, ret, "cat %s", argv[optind + 1 + i]);
+			goto out;
+		}
+		g[i].cap = info.length;
+	}
+	ret = scratch_atom_get_batch(s, g, (unsigned int)n, 0);
+	if (ret < 0) {
+		report(CTX_ANY, ret, "cat");
+		goto out;
+	}
+	/* All or nothing: no bytes reach the output unless every atom was read and checked. */
+	for (i = 0; i < n; i++)
+		if (g[i].res < 0) {
+			report(CTX_ATOM, g[i].res, "cat %s", argv[optind + 1 + i]);
+			goto out;
+		}
+	for (i = 0; i < n; i++) {
+		ret = write_full(STDOUT_FILENO, g[i].buf, (size_t)g[i].len);
+		if (ret < 0) {
+			report(CTX_FILE, ret, "cat: writing standard output");
+			goto out;
+		}
+	}
+	status = EXIT_OK;
+out:
+	for (i = 0; g && i < n; i++)
+		free(g[i].buf);
+	free(g);
+	scratch_space_close(s);
 	return status;
 }
 
@@ -1729,20 +1595,20 @@ static int cmd_stat(int argc, char **argv)
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char pathbuf[64], idtxt[33], a[32];
+	char pathbuf[64], idtxt[SCRATCH_ID_STRLEN], a[32];
 	const char *path;
-	bool set_tenant = false, json = false;
+	bool json = false;
 	__u32 tenant = 0;
-	struct scratch_stat st;
+	struct scratch_atom_info st;
 	struct scratch_id id;
-	int c, fd, ret;
+	struct scratch *s;
+	int c, ret;
 
 	while ((c = getopt_long(argc, argv, "T:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'T':
 			if (!parse_u32(optarg, &tenant, 0xffffffffU))
 				return usage_error("stat: bad tenant '%s'", optarg);
-			set_tenant = true;
 			break;
 		case 'j':
 			json = true;
@@ -1756,13 +1622,13 @@ static int cmd_stat(int argc, char **argv)
 	ret = atom_args("stat", argc, argv, pathbuf, sizeof(pathbuf), &path, &id);
 	if (ret != EXIT_OK)
 		return ret;
-	format_id(id, idtxt);
+	scratch_id_format(id, idtxt);
 
-	fd = open_space_as(path, false, set_tenant, tenant);
-	if (fd < 0)
+	s = lib_open("stat", path, tenant);
+	if (!s)
 		return EXIT_ERR;
-	ret = sc_stat(fd, id, &st);
-	close(fd);
+	ret = scratch_atom_stat(s, id, &st);
+	scratch_space_close(s);
 	if (ret < 0) {
 		report(CTX_ATOM, ret, "stat %s", idtxt);
 		return EXIT_ERR;
@@ -1770,17 +1636,16 @@ static int cmd_stat(int argc, char **argv)
 
 	/* xxh64 is a string: a JSON number loses bits above 2^53 in most parsers. */
 	if (json) {
-		printf("{\"id\": \"%s\", \"offset\": %llu, \"stored_len\": %llu, "
+		printf("{\"id\": \"%s\", \"stored_len\": %llu, "
 		       "\"length\": %llu, \"xxh64\": \"%016llx\", \"type\": %u, "
 		       "\"atom_flags\": %u, \"zstd\": %s, \"nr_parts\": %u, \"verified\": %s}\n",
-		       idtxt, (ull)st.offset, (ull)st.stored_len, (ull)st.length,
+		       idtxt, (ull)st.stored_len, (ull)st.length,
 		       (ull)st.xxh64, st.type, st.atom_flags,
 		       st.atom_flags & SCRATCH_ATOM_ZSTD ? "true" : "false", st.nr_parts,
 		       st.status & SCRATCH_STAT_VERIFIED ? "true" : "false");
 		return EXIT_OK;
 	}
 	printf("id         %s\n", idtxt);
-	printf("offset     %llu\n", (ull)st.offset);
 	printf("stored     %llu bytes (%s)\n", (ull)st.stored_len, human(st.stored_len, a, sizeof(a)));
 	printf("length     %llu bytes\n", (ull)st.length);
 	printf("xxh64      %016llx\n", (ull)st.xxh64);
@@ -1791,6 +1656,52 @@ static int cmd_stat(int argc, char **argv)
 		printf("parts      %u\n", st.nr_parts);
 	printf("verified   %s\n", st.status & SCRATCH_STAT_VERIFIED ? "yes" :
 	       "no (reloaded; checked on first read)");
+	return EXIT_OK;
+}
+
+/* part ID I: the id of part I of an array (no space needed). */
+static int cmd_part(int argc, char **argv)
+{
+	char idtxt[SCRATCH_ID_STRLEN];
+	struct scratch_id id;
+	__u32 i;
+
+	if (argc != 3)
+		return usage_error("part: expected ARRAY-ID I");
+	if (scratch_id_parse(argv[1], &id))
+		return usage_error("part: '%s' is not an atom id (32 hex digits)", argv[1]);
+	if (!parse_u32(argv[2], &i, SCRATCH_MAX_PARTS - 1) || (id.hi >> 32))
+		return usage_error("part: bad part '%s' of '%s'", argv[2], argv[1]);
+	scratch_id_format(scratch_array_part_id(id, i), idtxt);
+	puts(idtxt);
+	return EXIT_OK;
+}
+
+/* ls [--json]: the attached spaces, one name per line. */
+static int cmd_ls(int argc, char **argv)
+{
+	bool json = argc == 2 && !strcmp(argv[1], "--json");
+	unsigned int nr = 0, i;
+	__u32 *ids = NULL;
+	int ret;
+
+	if (argc > 2 || (argc == 2 && !json))
+		return usage_error("ls: only --json is accepted");
+	ret = list_spaces(&ids, &nr);
+	if (ret < 0) {
+		report(CTX_ANY, ret, "ls");
+		return EXIT_ERR;
+	}
+	if (json)
+		printf("[");
+	for (i = 0; i < nr; i++)
+		if (json)
+			printf("%s\"scratch%u\"", i ? ", " : "", ids[i]);
+		else
+			printf("scratch%u\n", ids[i]);
+	if (json)
+		printf("]\n");
+	free(ids);
 	return EXIT_OK;
 }
 
@@ -1806,7 +1717,7 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* Same rule as progress_init(): a person on a real terminal. */
+/* Progress goes to a person on a real terminal only. */
 static bool want_progress(void)
 {
 	const char *term = getenv("TERM");
@@ -2509,9 +2420,12 @@ static const struct {
 	{ "detach",	cmd_detach },
 	{ "status",	cmd_status },
 	{ "features",	cmd_features },
+	{ "ls",		cmd_ls },
 	{ "put",	cmd_put },
 	{ "get",	cmd_get },
+	{ "cat",	cmd_cat },
 	{ "stat",	cmd_stat },
+	{ "part",	cmd_part },
 	{ "scrub",	cmd_scrub },
 	{ "fsck",	cmd_fsck },
 };
