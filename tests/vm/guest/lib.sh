@@ -89,27 +89,26 @@ sc_run_group() {
 	return $rc
 }
 
+# sc_load_order FILE TAG: insmod the modules FILE lists, in order, skipping loaded ones.
+sc_load_order() {
+	local m err
+	[ -f "$1" ] || { echo "# $2: no $1 in the initramfs"; return 1; }
+	while read -r m; do
+		[ -n "$m" ] || continue
+		grep -q "^$(basename "$m" .ko | tr - _) " /proc/modules && continue
+		err=$(insmod "$m" 2>&1) || { echo "# $2: insmod $m failed: $err"; return 1; }
+	done <"$1"
+}
+
 # sc_dm_load: load the device-mapper modules listed in /modules-dm.order (mkinitramfs.sh puts
 # dm-mod, dm-log-writes, dm-flakey and their dependencies there; /init does not load them).
 # Fails, with a message on stdout, if one cannot be loaded or there is no control node.
 sc_dm_load() {
-	local m err
-	[ -f /modules-dm.order ] || { echo "# dm: no /modules-dm.order in the initramfs"; return 1; }
-	while read -r m; do
-		[ -n "$m" ] || continue
-		grep -q "^$(basename "$m" .ko | tr - _) " /proc/modules && continue
-		err=$(insmod "$m" 2>&1) || { echo "# dm: insmod $m failed: $err"; return 1; }
-	done </modules-dm.order
+	sc_load_order /modules-dm.order dm || return 1
 	[ -c /dev/mapper/control ] || { echo "# dm: no /dev/mapper/control"; return 1; }
 }
 
 # sc_fs_load: load ext4 and its dependencies (/modules-fs.order), for make bench's baseline.
 sc_fs_load() {
-	local m err
-	[ -f /modules-fs.order ] || { echo "# fs: no /modules-fs.order in the initramfs"; return 1; }
-	while read -r m; do
-		[ -n "$m" ] || continue
-		grep -q "^$(basename "$m" .ko | tr - _) " /proc/modules && continue
-		err=$(insmod "$m" 2>&1) || { echo "# fs: insmod $m failed: $err"; return 1; }
-	done </modules-fs.order
+	sc_load_order /modules-fs.order fs
 }
