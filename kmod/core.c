@@ -148,6 +148,8 @@ void sc_seg_encode(struct scratch_disk_seg *d, const struct sc_seg_info *s)
 	d->gen = cpu_to_le32(s->gen);
 	d->state = cpu_to_le32(s->state);
 	d->seq = cpu_to_le64(s->seq);
+	if (s->state == SCRATCH_SEG_SEALED)
+		d->nr_used = cpu_to_le32(s->nr_used);
 	d->csum = cpu_to_le64(sc_xxh64(d, sizeof(*d)));
 }
 
@@ -171,18 +173,21 @@ enum sc_why sc_seg_why(const struct scratch_disk_seg *d, const u8 *uuid, u64 seg
 		return SC_WHY_FOREIGN;
 	if (le64_to_cpu(d->seg) != seg)
 		return SC_WHY_INDEX;
-	if (memchr_inv_zero(d->reserved, sizeof(d->reserved)))
+	if (d->reserved0 || memchr_inv_zero(d->reserved, sizeof(d->reserved)))
 		return SC_WHY_FIELDS;
 	memcpy(s->uuid, d->uuid, sizeof(s->uuid));
 	s->seg = seg;
 	s->gen = le32_to_cpu(d->gen);
 	s->state = le32_to_cpu(d->state);
 	s->seq = le64_to_cpu(d->seq);
+	s->nr_used = le32_to_cpu(d->nr_used);
 	if (!s->gen)
 		return SC_WHY_FIELDS;
 	if (s->state == SCRATCH_SEG_FREE)
-		return s->seq ? SC_WHY_FIELDS : SC_WHY_OK;
+		return s->seq || s->nr_used ? SC_WHY_FIELDS : SC_WHY_OK;
 	if (s->state == SCRATCH_SEG_OPEN)
+		return s->seq && !s->nr_used ? SC_WHY_OK : SC_WHY_FIELDS;
+	if (s->state == SCRATCH_SEG_SEALED)
 		return s->seq ? SC_WHY_OK : SC_WHY_FIELDS;
 	return SC_WHY_FIELDS;
 }

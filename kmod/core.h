@@ -113,10 +113,43 @@ struct sc_seg_info {
 	u32 gen;
 	u32 state;
 	u64 seq;
+	u32 nr_used;	/* SEALED only: no record at or past this slot */
 };
 
+/*
+ * The first seq of a space: 2^32 and up, from its uuid.  Records name their
+ * segment's (gen, seq) and not the space, and a format writes superblocks
+ * only: with seqs starting at 1 in every space, the tables an earlier space
+ * left on the drive matched the new space's segments (same gen 1, same seq)
+ * and came back as its atoms.  Seqs of different spaces now overlap only if
+ * their origins fall within the number of segment fills of each other
+ * (chance about fills / 2^62), and never with a space of a module that
+ * started at 1 (fewer than 2^32 fills).
+ */
+static inline u64 sc_seq_origin(const u8 *uuid)
+{
+	return (1ULL << 32) + (sc_xxh64(uuid, 16) & ((1ULL << 62) - 1));
+}
+
+/*
+ * Table pages a reload must read for a decoded OPEN or SEALED header: all of
+ * them for OPEN, those below nr_used for SEALED (never more than the table).
+ */
+static inline u32 sc_table_pages_used(const struct sc_geom *g, const struct sc_seg_info *s)
+{
+	u32 n;
+
+	if (s->state != SCRATCH_SEG_SEALED)
+		return g->table_pages;
+	n = (s->nr_used + SC_RECS_PER_PAGE - 1) / SC_RECS_PER_PAGE;
+	return n < g->table_pages ? n : g->table_pages;
+}
+
 void sc_seg_encode(struct scratch_disk_seg *d, const struct sc_seg_info *s);
-/* 0 or -EUCLEAN; checks magic, checksum, uuid, index and state. */
+/*
+ * 0 or -EUCLEAN; checks magic, checksum, uuid, index and state (OPEN and
+ * SEALED headers have a seq, FREE ones not; only SEALED ones an nr_used).
+ */
 int sc_seg_decode(const struct scratch_disk_seg *d, const u8 *uuid, u64 seg,
 		  struct sc_seg_info *s);
 /* The same checks; every refusal is -EUCLEAN for sc_seg_decode(). */

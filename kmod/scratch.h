@@ -91,6 +91,7 @@ struct sc_segment {
 	u8 state;		/* enum sc_seg_state */
 	u8 region;
 	bool shrink;		/* sealed with cap > nr_used: refill shrinks */
+	bool hdr_sealed;	/* SEALED header written (alloc_mutex and lock) */
 };
 
 struct sc_region {
@@ -268,6 +269,7 @@ int scratch_seg_grow(struct sc_space *s, struct sc_segment *seg);
 void scratch_seg_unpin(struct sc_space *s, struct sc_segment *seg);
 int scratch_evict_one(struct sc_space *s);
 void scratch_refill_work(struct work_struct *work);
+void scratch_segs_write_sealed(struct sc_space *s);
 void scratch_seg_seal_locked(struct sc_space *s, struct sc_segment *seg);
 u32 scratch_pinned_segments(struct sc_space *s);
 

@@ -12,6 +12,8 @@
  * is handed out, so a crash cannot make a generation's ids name other atoms.
  */
 #include <linux/blkdev.h>
+#include <linux/fadvise.h>
+#include <linux/fs.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -21,9 +23,11 @@
 #include "scratch.h"
 
 static int sc_seg_write_header(struct sc_space *s, struct sc_segment *seg,
-			       u32 state, u32 gen, u64 seq)
+			       u32 state, u32 gen, u64 seq, u32 nr_used)
 {
-	struct sc_seg_info si = { .seg = seg->idx, .gen = gen, .state = state, .seq = seq };
+	struct sc_seg_info si = {
+		.seg = seg->idx, .gen = gen, .state = state, .seq = seq, .nr_used = nr_used,
+	};
 	void *page;
 	int ret;
 
@@ -73,7 +77,8 @@ int scratch_segs_init(struct sc_space *s)
 		}
 	}
 	s->free_target = clamp_t(u32, s->nr_segs / 16, 1, 8);
-	s->next_seq = 1;
+	/* Not 1: see sc_seq_origin(). */
+	s->next_seq = sc_seq_origin(s->uuid);
 	return 0;
 }
 
@@ -157,7 +162,7 @@ int scratch_seg_open_next(struct sc_space *s, u32 hint)
 	 * reopens the segment at the same one, and ids given out before the
 	 * crash name new atoms (found by the power-cut test).
 	 */
-	ret = sc_seg_write_header(s, seg, SCRATCH_SEG_OPEN, gen, seq);
+	ret = sc_seg_write_header(s, seg, SCRATCH_SEG_OPEN, gen, seq, 0);
 	if (!ret)
 		ret = filemap_write_and_wait_range(r->file->f_mapping, sc_seg_dev_pos(s, seg),
 						   sc_seg_dev_pos(s, seg) + SC_PAGE - 1);
@@ -177,6 +182,7 @@ int scratch_seg_open_next(struct sc_space *s, u32 hint)
 	seg->dirty_lo = 1;
 	seg->dirty_hi = 0;
 	seg->shrink = false;
+	seg->hdr_sealed = false;
 	seg->state = SC_SEG_OPEN;
 	list_add_tail(&seg->node, &s->fifo);
 	r->open = seg;
@@ -313,7 +319,7 @@ int scratch_evict_one(struct sc_space *s)
 	 */
 	mapping = sc_seg_region(s, seg)->file->f_mapping;
 	start = sc_seg_dev_pos(s, seg);
-	ret = sc_seg_write_header(s, seg, SCRATCH_SEG_FREE, gen, 0);
+	ret = sc_seg_write_header(s, seg, SCRATCH_SEG_FREE, gen, 0, 0);
 	if (!ret)
 		ret = filemap_write_and_wait_range(mapping, start, start + SC_PAGE - 1);
 	if (!ret)
@@ -357,6 +363,47 @@ static void sc_shrink_sealed(struct sc_space *s)
 	}
 }
 
+/*
+ * Give sealed segments their SEALED header (gen, seq, slots used), so that a
+ * reload reads only the table pages in use.  Into the page cache only: the
+ * next sync or writeback makes it durable, and until then the OPEN header on
+ * the disk makes a reload read the whole table, which is merely slower.
+ * Under alloc_mutex, so that no eviction (whose FREE header must come last)
+ * runs between the check and the write.
+ */
+void scratch_segs_write_sealed(struct sc_space *s)
+{
+	struct sc_segment *seg, *batch[16];
+	u32 gen[16], used[16];
+	u64 seq[16];
+	int n, k, ret;
+
+	lockdep_assert_held(&s->alloc_mutex);
+	do {
+		n = 0;
+		spin_lock(&s->lock);
+		list_for_each_entry(seg, &s->fifo, node) {
+			if (seg->state != SC_SEG_SEALED || seg->hdr_sealed)
+				continue;
+			seg->hdr_sealed = true;
+			batch[n] = seg;
+			gen[n] = seg->gen;
+			seq[n] = seg->seq;
+			used[n] = seg->nr_used;
+			if (++n == ARRAY_SIZE(batch))
+				break;
+		}
+		spin_unlock(&s->lock);
+		for (k = 0; k < n; k++) {
+			ret = sc_seg_write_header(s, batch[k], SCRATCH_SEG_SEALED, gen[k],
+						  seq[k], used[k]);
+			if (ret)
+				pr_warn_ratelimited("scratch%d: segment %u: sealed header not written: %d\n",
+						    s->id, batch[k]->idx, ret);
+		}
+	} while (n == ARRAY_SIZE(batch));
+}
+
 void scratch_refill_work(struct work_struct *work)
 {
 	struct sc_space *s = container_of(work, struct sc_space, refill_work);
@@ -376,6 +423,7 @@ void scratch_refill_work(struct work_struct *work)
 		mutex_unlock(&s->alloc_mutex);
 	}
 	mutex_lock(&s->alloc_mutex);
+	scratch_segs_write_sealed(s);
 	sc_shrink_sealed(s);
 	mutex_unlock(&s->alloc_mutex);
 }
@@ -391,22 +439,43 @@ static int sc_cmp_seq(const void *a, const void *b)
 }
 
 /*
- * Rebuild one OPEN segment's index from its table.  Damaged records, and
- * records overlapping an earlier one, are dropped: their atoms are missing.
+ * Rebuild one used segment's index from the first @npages pages of its table
+ * (all of them for an OPEN header, those below nr_used for a SEALED one).
+ * Damaged records, and records overlapping an earlier one, are dropped: their
+ * atoms are missing.
  */
-static int sc_reload_table(struct sc_space *s, struct sc_segment *seg, void *table)
+static int sc_reload_table(struct sc_space *s, struct sc_segment *seg, void **tablep,
+			   u32 *cap, u32 npages)
 {
-	const struct scratch_disk_atom *recs = table;
+	u32 i, top = 0, next = s->geom.first_page, nr = npages * SC_RECS_PER_PAGE;
+	const struct scratch_disk_atom *recs;
 	struct sc_rec_info ri;
 	struct sc_atom *atoms;
-	u32 i, top = 0, next = s->geom.first_page;
+	void *table;
 	int ret;
 
-	ret = scratch_region_read(sc_seg_region(s, seg), sc_seg_dev_pos(s, seg) + SC_PAGE,
-				  table, (size_t)s->geom.table_pages * SC_PAGE);
-	if (ret)
-		return ret;
-	for (i = 0; i < s->geom.nr_slots; i++)
+	/*
+	 * The buffer grows to the largest table read: a page for most, a
+	 * whole table (4 MiB for 1 GiB segments) only when an OPEN one needs
+	 * it, since allocating that costs more than reading a page.
+	 */
+	if (npages > *cap) {
+		table = kvmalloc((size_t)npages * SC_PAGE, GFP_KERNEL);
+		if (!table)
+			return -ENOMEM;
+		kvfree(*tablep);
+		*tablep = table;
+		*cap = npages;
+	}
+	table = *tablep;
+	recs = table;
+	if (npages) {
+		ret = scratch_region_read(sc_seg_region(s, seg), sc_seg_dev_pos(s, seg) + SC_PAGE,
+					  table, (size_t)npages * SC_PAGE);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < nr; i++)
 		if (!sc_rec_decode(&recs[i], &s->geom, seg->gen, seg->seq, &ri))
 			top = i + 1;
 	atoms = kvcalloc(max(top, 1U), sizeof(*atoms), GFP_KERNEL);
@@ -443,8 +512,30 @@ static int sc_reload_table(struct sc_space *s, struct sc_segment *seg, void *tab
 }
 
 /*
+ * Segments whose header reads are in flight ahead of the one being decoded:
+ * each is a page-cache readahead of the header and the first table page (one
+ * I/O), so the drive sees many reads at once instead of one synchronous read
+ * at a time.  256 segments: 2 MiB of page cache.
+ */
+#define SC_RELOAD_AHEAD		256
+
+static void sc_reload_ahead(struct sc_space *s, u64 i)
+{
+	struct sc_segment *seg;
+
+	if (i >= s->nr_segs)
+		return;
+	seg = &s->segs[i];
+	/* Only a hint: an error shows in the read that follows. */
+	vfs_fadvise(sc_seg_region(s, seg)->file, sc_seg_dev_pos(s, seg),
+		    s->geom.table_pages ? 2 * SC_PAGE : SC_PAGE, POSIX_FADV_WILLNEED);
+}
+
+/*
  * Rebuild the space from the segment headers and tables: O(segments + table
- * pages), never a scan of payload.
+ * pages in use), never a scan of payload.  A SEALED header bounds the table
+ * pages to read; an OPEN one (the segments open at a crash, or sealed without
+ * their SEALED header durable yet) costs its whole table.
  */
 int scratch_segs_reload(struct sc_space *s)
 {
@@ -452,18 +543,20 @@ int scratch_segs_reload(struct sc_space *s)
 	struct scratch_disk_seg *hdr;
 	struct sc_seg_info si;
 	u64 i, nr_open = 0;
-	u32 max_gen = 1;
+	u32 max_gen = 1, table_cap = 0;
 	ktime_t t0 = ktime_get();
-	void *table;
+	void *table = NULL;
 	int ret = -ENOMEM;
 
 	hdr = kmalloc(sizeof(*hdr), GFP_KERNEL);
-	table = kvmalloc((size_t)s->geom.table_pages * SC_PAGE, GFP_KERNEL);
 	open = kvmalloc_array(s->nr_segs, sizeof(*open), GFP_KERNEL);
-	if (!hdr || !table || !open)
+	if (!hdr || !open)
 		goto out;
 
+	for (i = 0; i < SC_RELOAD_AHEAD; i++)
+		sc_reload_ahead(s, i);
 	for (i = 0; i < s->nr_segs; i++) {
+		sc_reload_ahead(s, i + SC_RELOAD_AHEAD);
 		seg = &s->segs[i];
 		ret = scratch_region_read(sc_seg_region(s, seg), sc_seg_dev_pos(s, seg),
 					  hdr, sizeof(*hdr));
@@ -475,12 +568,15 @@ int scratch_segs_reload(struct sc_space *s)
 		}
 		seg->gen = si.gen;
 		max_gen = max(max_gen, si.gen);
-		if (si.state != SCRATCH_SEG_OPEN)
+		if (si.state == SCRATCH_SEG_FREE)
 			continue;
 		seg->seq = si.seq;
-		ret = sc_reload_table(s, seg, table);
+		ret = sc_reload_table(s, seg, &table, &table_cap,
+				      sc_table_pages_used(&s->geom, &si));
 		if (ret)
 			goto out;
+		/* An OPEN one gets its SEALED header from the refill work. */
+		seg->hdr_sealed = si.state == SCRATCH_SEG_SEALED;
 		open[nr_open++] = seg;
 	}
 
@@ -507,8 +603,8 @@ int scratch_segs_reload(struct sc_space *s)
 		s->nr_unverified += seg->nr_unverified;
 		s->next_seq = max(s->next_seq, seg->seq + 1);
 	}
-	if (s->nr_free < s->free_target)
-		queue_work(system_unbound_wq, &s->refill_work);
+	/* Also writes the SEALED headers of segments reloaded OPEN. */
+	queue_work(system_unbound_wq, &s->refill_work);
 	spin_unlock(&s->lock);
 	ret = 0;
 out:

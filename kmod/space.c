@@ -217,6 +217,7 @@ int scratch_space_detach(int id)
 {
 	struct sc_space *s;
 	int ret;
+	u32 i;
 
 	if (id < 0 || id >= SC_MAX_SPACES)
 		return -ENODEV;
@@ -232,8 +233,19 @@ int scratch_space_detach(int id)
 		goto out;
 	}
 	s->dead = true;
+	/*
+	 * No fd, so no reservation: seal the open segments, so that the
+	 * next attach reads only the table pages in use (SEALED headers,
+	 * made durable by the sync).
+	 */
+	for (i = 0; i < s->nr_regions; i++)
+		if (s->regions[i].open)
+			scratch_seg_seal_locked(s, s->regions[i].open);
 	spin_unlock(&s->lock);
 
+	mutex_lock(&s->alloc_mutex);
+	scratch_segs_write_sealed(s);
+	mutex_unlock(&s->alloc_mutex);
 	ret = scratch_space_sync(s);
 	if (ret)
 		pr_warn("scratch%d: sync at detach failed: %d\n", id, ret);

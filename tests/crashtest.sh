@@ -3,7 +3,7 @@
 # Power-cut test: boot, load, cut the power at a random point, reboot, verify the reload; repeat.
 #
 # Usage: tests/crashtest.sh [CUTS] [--kernel 6.1|6.12|KVER] [--mode kill|dmlog|both]
-#                           [--points N] [--reformat]
+#                           [--points N] [--no-reformat]
 #                           (default 25 cuts, kernel 6.1, both, N = 2 x CUTS crash points)
 #
 # Two kinds of power cut (--mode, default both):
@@ -23,8 +23,9 @@
 # (tests/vm/guest/dmlog.sh) records crashload on two regions behind dm-log-writes, then
 # rebuilds crash states from the logs (tests/crash/lwreplay.c: both drives cut at one instant,
 # every flushed or FUA write kept, and for one drive a random subset of the writes its cache
-# held, some torn) and checks each with `crashload verify`.  With --reformat, the drives first
-# hold an older space (250 atoms, no wrap), which the recorded run formats over.
+# held, some torn) and checks each with `crashload verify`.  The drives first hold an older
+# space (250 atoms, no wrap), which the recorded run formats over: its tables must never pass
+# for the new space's (--no-reformat: blank drives; --reformat, the default, is accepted).
 #
 # Output: TAP, one line per kill cut (its boot's load and the next boot's verify) and per dmlog
 # crash point; the seed first.
@@ -45,13 +46,14 @@ CUTS=25
 KERNEL=6.1
 MODE=both
 POINTS=${SCRATCH_CRASH_POINTS:-}
-REFORMAT=0
+REFORMAT=250
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) KERNEL=$2; shift 2 ;;
 	--mode) MODE=$2; shift 2 ;;
 	--points) POINTS=$2; shift 2 ;;
 	--reformat) REFORMAT=250; shift ;;
+	--no-reformat) REFORMAT=0; shift ;;
 	-h | --help) awk 'NR >= 3 && !/^#/ { exit } NR >= 3 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*[!0-9]* | '') echo "crashtest: unknown argument $1" >&2; exit 2 ;;
 	*) CUTS=$1; shift ;;

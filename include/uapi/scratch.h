@@ -381,9 +381,26 @@ struct scratch_disk_super {
 	__le64	csum;		/* XXH64 of this struct with csum = 0 */
 };
 
+/*
+ * Segment states on disk.  SEALED is OPEN plus a bound: the segment takes no
+ * more reservations and no record of this incarnation lies at or past slot
+ * nr_used, so reload reads only the table pages below it.  It is written
+ * after the seal and needs no flush of its own: until it is durable the disk
+ * says OPEN and reload reads the whole table of that segment.  A module that
+ * predates SEALED refuses such a header: the segment's atoms are then missing
+ * there, never wrong.
+ */
 #define SCRATCH_SEG_FREE		0
 #define SCRATCH_SEG_OPEN		1
+#define SCRATCH_SEG_SEALED		2
 
+/*
+ * seq is the fill order (the FIFO key).  A space's seqs start at an origin
+ * derived from its uuid (2^32 and up: see sc_seq_origin() in kmod/core.h),
+ * never at 1: records carry the seq of their segment and nothing else of the
+ * space, so a table left on the drive by an earlier space formatted over
+ * must not match a segment of the new one.
+ */
 struct scratch_disk_seg {
 	__le64	magic;
 	__u8	uuid[16];
@@ -391,7 +408,9 @@ struct scratch_disk_seg {
 	__le32	gen;		/* generation; advances on every eviction */
 	__le32	state;		/* SCRATCH_SEG_* */
 	__le64	seq;		/* fill order (FIFO): 0 when free */
-	__le64	reserved[3];
+	__le32	nr_used;	/* SEALED: slots handed out; else 0 */
+	__le32	reserved0;
+	__le64	reserved[2];
 	__le64	csum;
 };
 

@@ -21,11 +21,12 @@
  *	BENCH-JSON {"phase":"reload","case":NAME,...}
  * Exit 1 on any failure.
  *
- * Why zero first: a format writes only the superblocks, and a new space
- * numbers generations and seqs from 1 again, so the record tables left by
- * an earlier space on the same sectors can pass for the new space's own on
- * reload (records do not name their space).  --no-zero keeps them: a
- * reload then finds more atoms than were written, and the case fails.
+ * Why zero first: the same starting point for every case.  A format writes
+ * only the superblocks, so the record tables left by an earlier space stay
+ * on the same sectors; before seqs started at an origin drawn from the
+ * space's uuid (sc_seq_origin()), they passed for the new space's own on
+ * reload.  --no-zero keeps them: a reload that finds more atoms than were
+ * written fails the case (the regression test for that bug).
  */
 #include <getopt.h>
 #include "../scratch_test.h"

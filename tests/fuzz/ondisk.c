@@ -118,11 +118,24 @@ static void fuzz_seg(const struct fuzz_input *in)
 	CHECK(!memcmp(s.uuid, uuid, sizeof(s.uuid)));
 	CHECK(s.seg == in->seg_idx);
 	CHECK(s.gen != 0);
-	CHECK((s.state == SCRATCH_SEG_FREE && s.seq == 0) ||
-	      (s.state == SCRATCH_SEG_OPEN && s.seq != 0));
+	CHECK((s.state == SCRATCH_SEG_FREE && s.seq == 0 && s.nr_used == 0) ||
+	      (s.state == SCRATCH_SEG_OPEN && s.seq != 0 && s.nr_used == 0) ||
+	      (s.state == SCRATCH_SEG_SEALED && s.seq != 0));
+	/* What reload reads of the table: never past it. */
+	if (s.state != SCRATCH_SEG_FREE) {
+		struct sc_geom g;
+
+		CHECK(sc_geom_init(&g, SCRATCH_SEG_SHIFT_MIN + in->seg_idx % 15) == 0);
+		CHECK(sc_table_pages_used(&g, &s) <= g.table_pages);
+		CHECK(s.state == SCRATCH_SEG_SEALED ||
+		      sc_table_pages_used(&g, &s) == g.table_pages);
+	}
 	sc_seg_encode(&again, &s);
 	CHECK(sc_seg_decode(&again, uuid, in->seg_idx, &s2) == 0);
-	CHECK(!memcmp(&s, &s2, sizeof(s)));
+	/* Field by field: the struct has padding. */
+	CHECK(!memcmp(s.uuid, s2.uuid, sizeof(s.uuid)) && s.seg == s2.seg &&
+	      s.gen == s2.gen && s.state == s2.state && s.seq == s2.seq &&
+	      s.nr_used == s2.nr_used);
 }
 
 /* Returns 0 and fills @r when the record decoded. */
@@ -346,7 +359,9 @@ int main(int argc, char **argv)
 			memcpy(sg.uuid, s.uuid, sizeof(sg.uuid));
 			sg.seg = seed.in.seg_idx;
 			sg.gen = seed.in.gen;
-			sg.state = SCRATCH_SEG_OPEN;
+			/* Odd seeds: SEALED, with a slot bound. */
+			sg.state = j % 2 ? SCRATCH_SEG_SEALED : SCRATCH_SEG_OPEN;
+			sg.nr_used = j % 2 ? 65 * j : 0;
 			sg.seq = seed.in.seq;
 			sc_seg_encode(&seed.in.seg, &sg);
 

@@ -76,7 +76,8 @@ static bool super_equal(const struct sc_super_info *a, const struct sc_super_inf
 static bool seg_equal(const struct sc_seg_info *a, const struct sc_seg_info *b)
 {
 	return !memcmp(a->uuid, b->uuid, sizeof(a->uuid)) && a->seg == b->seg &&
-	       a->gen == b->gen && a->state == b->state && a->seq == b->seq;
+	       a->gen == b->gen && a->state == b->state && a->seq == b->seq &&
+	       a->nr_used == b->nr_used;
 }
 
 static bool rec_equal(const struct sc_rec_info *a, const struct sc_rec_info *b)
@@ -307,11 +308,22 @@ TEST(seg_roundtrip)
 			for (k = 0; k < ARRAY_SIZE(seqs); k++) {
 				in.state = SCRATCH_SEG_OPEN;
 				in.seq = seqs[k];
+				in.nr_used = 0;
+				sc_seg_encode(&d, &in);
+				memset(&out, 0x5a, sizeof(out));
+				ASSERT_EQ(0, sc_seg_decode(&d, uuid_a, segs[i], &out));
+				ASSERT_TRUE(seg_equal(&in, &out));
+
+				in.state = SCRATCH_SEG_SEALED;
+				in.nr_used = (u32)(seqs[k] % 5000);
 				sc_seg_encode(&d, &in);
 				memset(&out, 0x5a, sizeof(out));
 				ASSERT_EQ(0, sc_seg_decode(&d, uuid_a, segs[i], &out));
 				ASSERT_TRUE(seg_equal(&in, &out));
 			}
+			in.state = SCRATCH_SEG_FREE;
+			in.seq = 0;
+			in.nr_used = 0;
 		}
 	}
 }
@@ -327,15 +339,31 @@ static struct scratch_disk_seg good_seg(u64 seg, u32 gen, u32 state, u64 seq)
 	in.gen = gen;
 	in.state = state;
 	in.seq = seq;
+	in.nr_used = state == SCRATCH_SEG_SEALED ? 77 : 0;
 	sc_seg_encode(&d, &in);
+	return d;
+}
+
+/* A header as sc_seg_encode() would never write it, with a valid checksum. */
+static struct scratch_disk_seg forged_seg(u32 state, u64 seq, u32 nr_used, u32 reserved0)
+{
+	struct scratch_disk_seg d = good_seg(4, 1, SCRATCH_SEG_FREE, 0);
+
+	d.state = htole32(state);
+	d.seq = htole64(seq);
+	d.nr_used = htole32(nr_used);
+	d.reserved0 = htole32(reserved0);
+	d.csum = 0;
+	d.csum = htole64(XXH64(&d, sizeof(d), 0));
 	return d;
 }
 
 TEST(seg_every_bit_flip_rejected)
 {
-	struct scratch_disk_seg d[2] = {
+	struct scratch_disk_seg d[3] = {
 		good_seg(7, 3, SCRATCH_SEG_OPEN, 99),
 		good_seg(0, 1, SCRATCH_SEG_FREE, 0),
+		good_seg(9, 5, SCRATCH_SEG_SEALED, 1ULL << 40),
 	};
 	size_t k, bit;
 
@@ -377,7 +405,7 @@ TEST(seg_bad_state_with_valid_checksum)
 {
 	struct scratch_disk_seg d;
 	struct sc_seg_info out;
-	static const u32 states[] = { 2, 3, 0x100, 0x80000000U, U32_MAX };
+	static const u32 states[] = { 3, 4, 0x100, 0x80000000U, U32_MAX };
 	size_t i;
 
 	/* Generation 0 is never written. */
@@ -403,6 +431,97 @@ TEST(seg_bad_state_with_valid_checksum)
 	d.magic = htole64(SCRATCH_SUPER_MAGIC);
 	RESEAL(&d);
 	ASSERT_EQ(-EUCLEAN, sc_seg_decode(&d, uuid_a, 4, &out));
+	/* A slot bound only on SEALED headers, which always have a seq. */
+	d = forged_seg(SCRATCH_SEG_SEALED, 5, 3, 0);
+	ASSERT_EQ(0, sc_seg_decode(&d, uuid_a, 4, &out));
+	ASSERT_EQ(3, out.nr_used);
+	d = forged_seg(SCRATCH_SEG_SEALED, 5, 0, 0);
+	ASSERT_EQ(0, sc_seg_decode(&d, uuid_a, 4, &out));
+	d = forged_seg(SCRATCH_SEG_SEALED, 0, 3, 0);
+	ASSERT_EQ(-EUCLEAN, sc_seg_decode(&d, uuid_a, 4, &out));
+	d = forged_seg(SCRATCH_SEG_OPEN, 5, 3, 0);
+	ASSERT_EQ(-EUCLEAN, sc_seg_decode(&d, uuid_a, 4, &out));
+	d = forged_seg(SCRATCH_SEG_FREE, 0, 1, 0);
+	ASSERT_EQ(-EUCLEAN, sc_seg_decode(&d, uuid_a, 4, &out));
+	d = forged_seg(SCRATCH_SEG_SEALED, 5, 3, 1);
+	ASSERT_EQ(-EUCLEAN, sc_seg_decode(&d, uuid_a, 4, &out));
+	d = forged_seg(SCRATCH_SEG_OPEN, 5, 0, 0x80000000U);
+	ASSERT_EQ(-EUCLEAN, sc_seg_decode(&d, uuid_a, 4, &out));
+}
+
+/* Reload reads the whole table of an OPEN segment, the used part of a SEALED one. */
+TEST(seg_table_pages_used)
+{
+	struct sc_seg_info si = { .state = SCRATCH_SEG_OPEN, .seq = 1 };
+	struct sc_geom g;
+
+	ASSERT_EQ(0, sc_geom_init(&g, 30));
+	ASSERT_EQ(1024, g.table_pages);
+	ASSERT_EQ(1024, sc_table_pages_used(&g, &si));
+	si.state = SCRATCH_SEG_SEALED;
+	si.nr_used = 0;
+	ASSERT_EQ(0, sc_table_pages_used(&g, &si));
+	si.nr_used = 1;
+	ASSERT_EQ(1, sc_table_pages_used(&g, &si));
+	si.nr_used = 64;
+	ASSERT_EQ(1, sc_table_pages_used(&g, &si));
+	si.nr_used = 65;
+	ASSERT_EQ(2, sc_table_pages_used(&g, &si));
+	si.nr_used = g.nr_slots;
+	ASSERT_EQ(1024, sc_table_pages_used(&g, &si));
+	/* A bound past the table (never written) reads the table, no more. */
+	si.nr_used = U32_MAX;
+	ASSERT_EQ(1024, sc_table_pages_used(&g, &si));
+}
+
+/*
+ * The re-format bug: a format writes superblocks only, generations restart
+ * at 1, and records do not name their space.  With seqs starting at 1 in
+ * every space, a record the earlier space left in segment 0's table (gen 1,
+ * seq 1) was a valid record of the new space's first segment (gen 1, seq 1).
+ * Seqs now start at an origin from the uuid: far from 1 and from each other.
+ */
+TEST(seq_origin_binds_records_to_their_space)
+{
+	static const u8 uuid_b[16] = { 0xb0, 0x0b, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 };
+	u64 oa = sc_seq_origin(uuid_a), ob = sc_seq_origin(uuid_b), d;
+	struct sc_rec_info in, out;
+	struct scratch_disk_atom rec;
+	struct sc_geom g;
+	u8 u[16];
+	int i;
+
+	ASSERT_EQ(0, sc_geom_init(&g, 20));
+	/* Pure: the same uuid gives the same origin, on every attach. */
+	ASSERT_EQ(oa, sc_seq_origin(uuid_a));
+	ASSERT_GE(oa, 1ULL << 32);
+	ASSERT_LT(oa, (1ULL << 62) + (1ULL << 32));
+	d = oa > ob ? oa - ob : ob - oa;
+	ASSERT_GT(d, 1ULL << 32);
+	/* Every bit of the uuid moves it. */
+	for (i = 0; i < 128; i++) {
+		memcpy(u, uuid_a, sizeof(u));
+		u[i / 8] ^= 1U << (i % 8);
+		ASSERT_NE(oa, sc_seq_origin(u));
+		ASSERT_GE(sc_seq_origin(u), 1ULL << 32);
+	}
+
+	/* A record of space A's first segment (gen 1) ... */
+	memset(&in, 0, sizeof(in));
+	in.gen = 1;
+	in.seq = oa;
+	in.page = g.first_page;
+	in.stored_len = 4096;
+	in.length = 4096;
+	sc_rec_encode(&rec, &in);
+	ASSERT_EQ(0, sc_rec_decode(&rec, &g, 1, oa, &out));
+	/* ... is stale for space B's first segment, also at gen 1. */
+	ASSERT_EQ(-ENOENT, sc_rec_decode(&rec, &g, 1, ob, &out));
+	/* And a table of a module that started at 1 never matches a new space. */
+	in.seq = 1;
+	sc_rec_encode(&rec, &in);
+	ASSERT_EQ(-ENOENT, sc_rec_decode(&rec, &g, 1, ob, &out));
+	ASSERT_EQ(-ENOENT, sc_rec_decode(&rec, &g, 1, oa, &out));
 }
 
 TEST(seg_blank)
