@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1342,6 +1343,35 @@ static inline int st_drop_sys_admin(void)
 	if (syscall(SYS_capset, &h, d))
 		return -errno;
 	return 0;
+}
+
+/* ---- shell ------------------------------------------------------------------ */
+
+/* Run a shell command; its exit status, its stdout (up to @cap bytes) in @out; logged as TAP. */
+static inline int st_sh(char *out, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static inline int st_sh(char *out, size_t cap, const char *fmt, ...)
+{
+	char cmd[1024];
+	size_t n = 0;
+	va_list ap;
+	FILE *f;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	f = popen(cmd, "r");
+	if (!f)
+		return -errno;
+	while (n + 1 < cap && fgets(out + n, (int)(cap - n), f))
+		n += strlen(out + n);
+	out[n] = 0;
+	while (fgetc(f) != EOF)
+		;
+	st = pclose(f);
+	fprintf(stderr, "# $ %s -> %d\n", cmd, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 #endif /* SCRATCH_TEST_H */

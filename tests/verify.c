@@ -588,31 +588,6 @@ ST_TEST_F_TIMEOUT(ver, evict_unverified, 400)
 
 /* ---- scratchctl scrub and fsck, in the guest -------------------------------------------------- */
 
-/* Run a shell command; its exit status, its stdout (up to @cap bytes) in @out. */
-static int run(char *out, size_t cap, const char *fmt, ...)
-{
-	char cmd[1024];
-	size_t n = 0;
-	va_list ap;
-	FILE *f;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	f = popen(cmd, "r");
-	if (!f)
-		return -errno;
-	while (n + 1 < cap && fgets(out + n, cap - n, f))
-		n += strlen(out + n);
-	out[n] = 0;
-	while (fgetc(f) != EOF)
-		;
-	st = pclose(f);
-	fprintf(stderr, "# $ %s -> %d\n", cmd, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 ST_TEST_F_TIMEOUT(ver, scratchctl_scrub_and_fsck, 400)
 {
 	static char out[16384];
@@ -630,32 +605,32 @@ ST_TEST_F_TIMEOUT(ver, scratchctl_scrub_and_fsck, 400)
 	ASSERT_EQ(0, damage_and_reload(self, bad, 1, 99999));
 
 	/* scrub: exit 1 with the bad id, which is then missing for good. */
-	ASSERT_EQ(1, run(out, sizeof(out), SCRATCHCTL " scrub %u --rate 0 --json", self->sp.id));
+	ASSERT_EQ(1, st_sh(out, sizeof(out), SCRATCHCTL " scrub %u --rate 0 --json", self->sp.id));
 	ASSERT_NE(NULL, strstr(out, st_id_str(&a[2].id, idtxt))) TH_LOG("%s", out);
 	ASSERT_NE(NULL, strstr(out, "\"bad\": 1")) TH_LOG("%s", out);
 	ASSERT_NE(NULL, strstr(out, "\"checked\": 6")) TH_LOG("%s", out);
-	ASSERT_EQ(0, run(out, sizeof(out), SCRATCHCTL " scrub %u --rate 0", self->sp.id));
-	ASSERT_EQ(0, run(out, sizeof(out), SCRATCHCTL " status %u --json", self->sp.id));
+	ASSERT_EQ(0, st_sh(out, sizeof(out), SCRATCHCTL " scrub %u --rate 0", self->sp.id));
+	ASSERT_EQ(0, st_sh(out, sizeof(out), SCRATCHCTL " status %u --json", self->sp.id));
 	ASSERT_NE(NULL, strstr(out, "\"unverified\": 0")) TH_LOG("%s", out);
 	ASSERT_NE(NULL, strstr(out, "\"bad\": 1")) TH_LOG("%s", out);
 
 	/* fsck of the detached region: clean, payloads included. */
 	ASSERT_EQ(0, st_space_down(&self->sp));
-	ASSERT_EQ(0, run(out, sizeof(out), SCRATCHCTL " fsck %s --payload --json", dev));
+	ASSERT_EQ(0, st_sh(out, sizeof(out), SCRATCHCTL " fsck %s --payload --json", dev));
 	ASSERT_NE(NULL, strstr(out, "\"atoms\": 5")) TH_LOG("%s", out);
 	/* A damaged payload: found with --payload only, and named by its id. */
 	ASSERT_EQ(0, st_flip(self->r.path, st_dev_pos(&self->r, a[4].off) + 4321));
-	ASSERT_EQ(0, run(out, sizeof(out), SCRATCHCTL " fsck %s", dev));
-	ASSERT_EQ(1, run(out, sizeof(out), SCRATCHCTL " fsck %s --payload --json", dev));
+	ASSERT_EQ(0, st_sh(out, sizeof(out), SCRATCHCTL " fsck %s", dev));
+	ASSERT_EQ(1, st_sh(out, sizeof(out), SCRATCHCTL " fsck %s --payload --json", dev));
 	ASSERT_NE(NULL, strstr(out, st_id_str(&a[4].id, idtxt))) TH_LOG("%s", out);
 	/* A damaged primary superblock is a problem, not a stop. */
 	ASSERT_EQ(0, st_flip(self->r.path, self->r.offset + 40));
-	ASSERT_EQ(1, run(out, sizeof(out), SCRATCHCTL " fsck %s --json", dev));
+	ASSERT_EQ(1, st_sh(out, sizeof(out), SCRATCHCTL " fsck %s --json", dev));
 	ASSERT_NE(NULL, strstr(out, "\"atoms\": 5")) TH_LOG("%s", out);
 	ASSERT_EQ(0, st_flip(self->r.path, self->r.offset + 40));
 	/* Attached regions are refused (their bytes are moving). */
 	ASSERT_EQ(0, st_space_reload(&self->sp, &self->r, 1));
-	ASSERT_EQ(2, run(out, sizeof(out), SCRATCHCTL " fsck %s", dev));
+	ASSERT_EQ(2, st_sh(out, sizeof(out), SCRATCHCTL " fsck %s", dev));
 	ASSERT_EQ(-EBADMSG, st_verify_id(self->sp.fd, &a[4].id, 0));
 	for (i = 0; i < 6; i++)
 		if (i != 2 && i != 4)

@@ -6,8 +6,6 @@
 #ifndef SCRATCH_LIBTEST_H
 #define SCRATCH_LIBTEST_H
 
-#include <stdarg.h>
-
 #include <scratch.h>
 
 #include "kselftest_harness.h"
@@ -51,32 +49,6 @@ static inline int lt_flip(const char *dev, __u64 off)
 		r = -errno;
 	close(fd);
 	return r;
-}
-
-/* Run a shell command; its first @cap - 1 bytes of stdout in @out; its exit status. */
-static inline int lt_sh(char *out, size_t cap, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static inline int lt_sh(char *out, size_t cap, const char *fmt, ...)
-{
-	char cmd[1024];
-	size_t n = 0;
-	va_list ap;
-	FILE *f;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	f = popen(cmd, "r");
-	if (!f)
-		return -errno;
-	while (n + 1 < cap && fgets(out + n, (int)(cap - n), f))
-		n += strlen(out + n);
-	out[n] = 0;
-	while (fgetc(f) != EOF)
-		;
-	st = pclose(f);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 #endif /* SCRATCH_LIBTEST_H */

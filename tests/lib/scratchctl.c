@@ -50,47 +50,47 @@ ST_TEST_F(ctl, put_get_cat_stat)
 	ASSERT_EQ(0, write_file("/tmp/ctl.z", z, n));
 	ASSERT_EQ(0, write_file("/tmp/ctl.empty", in, 0));
 
-	ASSERT_EQ(0, lt_sh(out, sizeof(out), CTL " ls"));
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " ls"));
 	snprintf(id, sizeof(id), "scratch%u\n", s);
 	EXPECT_NE(NULL, strstr(out, id));
 
-	ASSERT_EQ(0, lt_sh(id, sizeof(id), CTL " put %u /tmp/ctl.in --type 7", s));
+	ASSERT_EQ(0, st_sh(id, sizeof(id), CTL " put %u /tmp/ctl.in --type 7", s));
 	ASSERT_EQ(33, strlen(id));
 	id[32] = 0;
-	ASSERT_EQ(0, lt_sh(zid, sizeof(zid), "cat /tmp/ctl.z | " CTL " put %u --zstd=5", s));
+	ASSERT_EQ(0, st_sh(zid, sizeof(zid), "cat /tmp/ctl.z | " CTL " put %u --zstd=5", s));
 	zid[32] = 0;
-	ASSERT_EQ(0, lt_sh(eid, sizeof(eid), CTL " put %u /tmp/ctl.empty --no-sync", s));
+	ASSERT_EQ(0, st_sh(eid, sizeof(eid), CTL " put %u /tmp/ctl.empty --no-sync", s));
 	eid[32] = 0;
 
-	ASSERT_EQ(0, lt_sh(out, sizeof(out), CTL " get %u %s -o /tmp/ctl.out && cmp /tmp/ctl.in "
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " get %u %s -o /tmp/ctl.out && cmp /tmp/ctl.in "
 			   "/tmp/ctl.out && echo same", s, id));
 	EXPECT_STREQ("same\n", out);
-	ASSERT_EQ(0, lt_sh(out, sizeof(out), CTL " get %u %s --mmap | cmp /tmp/ctl.in - && echo same",
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " get %u %s --mmap | cmp /tmp/ctl.in - && echo same",
 			   s, id));
 	EXPECT_STREQ("same\n", out);
-	ASSERT_EQ(0, lt_sh(out, sizeof(out), CTL " get %u %s | cmp /tmp/ctl.z - && echo same", s, zid));
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " get %u %s | cmp /tmp/ctl.z - && echo same", s, zid));
 	EXPECT_STREQ("same\n", out);
-	ASSERT_EQ(0, lt_sh(out, sizeof(out), CTL " get %u %s | wc -c", s, eid));
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " get %u %s | wc -c", s, eid));
 	EXPECT_EQ(0, atoi(out));
-	ASSERT_EQ(0, lt_sh(out, sizeof(out), "cat /tmp/ctl.in /tmp/ctl.z > /tmp/ctl.both && "
+	ASSERT_EQ(0, st_sh(out, sizeof(out), "cat /tmp/ctl.in /tmp/ctl.z > /tmp/ctl.both && "
 			   CTL " cat %u %s %s %s | cmp /tmp/ctl.both - && echo same", s, id, eid, zid));
 	EXPECT_STREQ("same\n", out);
 
-	ASSERT_EQ(0, lt_sh(out, sizeof(out), CTL " stat %u %s --json", s, zid));
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " stat %u %s --json", s, zid));
 	EXPECT_NE(NULL, strstr(out, "\"zstd\": true")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "\"length\": 300000")) TH_LOG("%s", out);
-	ASSERT_EQ(0, lt_sh(out, sizeof(out), CTL " stat %u %s", s, id));
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " stat %u %s", s, id));
 	EXPECT_NE(NULL, strstr(out, "type       7")) TH_LOG("%s", out);
 
 	/* A missing atom: exit 1, nothing on stdout, even within cat. */
 	id[5] ^= 1;
-	EXPECT_EQ(1, lt_sh(out, sizeof(out), CTL " get %u %s", s, id));
+	EXPECT_EQ(1, st_sh(out, sizeof(out), CTL " get %u %s", s, id));
 	EXPECT_STREQ("", out);
-	EXPECT_EQ(1, lt_sh(out, sizeof(out), CTL " cat %u %s %s", s, zid, id));
+	EXPECT_EQ(1, st_sh(out, sizeof(out), CTL " cat %u %s %s", s, zid, id));
 	EXPECT_STREQ("", out);
-	EXPECT_EQ(2, lt_sh(out, sizeof(out), CTL " get %u not-an-id", s));
+	EXPECT_EQ(2, st_sh(out, sizeof(out), CTL " get %u not-an-id", s));
 
-	ASSERT_EQ(0, lt_sh(pid, sizeof(pid), CTL " part %s 3", zid));
+	ASSERT_EQ(0, st_sh(pid, sizeof(pid), CTL " part %s 3", zid));
 	EXPECT_EQ(0, strncmp(pid, zid, 16));
 	free(in);
 	free(z);
