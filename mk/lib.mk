@@ -55,10 +55,12 @@ $(LIB_A): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
+# The .pc names the install paths, so `make install` writes it anew for its PREFIX.
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
+	-e 's|@VERSION@|$(PKG_VERSION)|'
 $(B)/lib/libscratch.pc: ulib/libscratch.pc.in mk/lib.mk
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
-		-e 's|@VERSION@|$(PKG_VERSION)|' $< > $@
+	$(PC_SED) $< > $@
 
 $(B)/tests/lib-%: tests/lib/%.c tests/lib/libtest.h tests/scratch_test.h $(LIB_A) $(KSRC)/.done
 	@mkdir -p $(@D)
@@ -108,7 +110,7 @@ install: lib tools
 	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf libscratch.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/libscratch.so.$(LIB_MAJOR)
 	ln -sf libscratch.so.$(LIB_MAJOR) $(DESTDIR)$(LIBDIR)/libscratch.so
-	install -m 644 $(B)/lib/libscratch.pc $(DESTDIR)$(PCDIR)/
+	$(PC_SED) ulib/libscratch.pc.in > $(DESTDIR)$(PCDIR)/libscratch.pc
 	install -m 644 include/scratch.h $(DESTDIR)$(INCDIR)/scratch/
 	install -m 644 include/uapi/scratch.h $(DESTDIR)$(INCDIR)/scratch/uapi/
 	install -m 755 $(B)/scratchctl $(DESTDIR)$(SBINDIR)/
