@@ -172,25 +172,6 @@ static int uring_check(struct io_uring *ring, int fd, const struct st_atom *a)
 	return r;
 }
 
-/* One io_uring read; returns cqe->res. */
-static int uring_read1(struct io_uring *ring, int fd, void *buf, unsigned int len, __u64 off)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-	struct io_uring_cqe *cqe;
-	int r;
-
-	io_uring_prep_read(sqe, fd, buf, len, off);
-	r = io_uring_submit_and_wait(ring, 1);
-	if (r < 0)
-		return r;
-	r = io_uring_wait_cqe(ring, &cqe);
-	if (r < 0)
-		return r;
-	r = cqe->res;
-	io_uring_cqe_seen(ring, cqe);
-	return r;
-}
-
 ST_TEST_F_TIMEOUT(rt, uring_exact, 300)
 {
 	__u64 len = variant->len, t = ST_MIN(len, 100);
@@ -202,10 +183,10 @@ ST_TEST_F_TIMEOUT(rt, uring_exact, 300)
 	ASSERT_EQ(0, io_uring_queue_init(8, &ring, 0));
 	ASSERT_EQ(0, uring_check(&ring, self->sp.fd, &a));
 	/* Clipped at the end, as pread. */
-	ASSERT_EQ((int)t, uring_read1(&ring, self->sp.fd, buf, sizeof(buf), a.off + len - t));
+	ASSERT_EQ((int)t, st_uring_read(&ring, self->sp.fd, buf, sizeof(buf), a.off + len - t));
 	ASSERT_EQ(-1, st_check(buf, t, a.seed, len - t));
 	/* Not an atom: space offset 0 is segment 0's header page. */
-	ASSERT_EQ(-ENOENT, uring_read1(&ring, self->sp.fd, buf, 100, 0));
+	ASSERT_EQ(-ENOENT, st_uring_read(&ring, self->sp.fd, buf, 100, 0));
 	io_uring_queue_exit(&ring);
 }
 

@@ -34,6 +34,7 @@
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/fs.h>
+#include <liburing.h>
 #include <xxhash.h>
 #include <uapi/scratch.h>
 
@@ -1343,6 +1344,30 @@ static inline int st_drop_sys_admin(void)
 	if (syscall(SYS_capset, &h, d))
 		return -errno;
 	return 0;
+}
+
+/* ---- io_uring ----------------------------------------------------------------- */
+
+/* One io_uring read of @len bytes at @off, waited for; its cqe->res (or -errno). */
+static inline int st_uring_read(struct io_uring *ring, int fd, void *buf, unsigned int len,
+				__u64 off)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct io_uring_cqe *cqe;
+	int r;
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_read(sqe, fd, buf, len, off);
+	r = io_uring_submit_and_wait(ring, 1);
+	if (r < 0)
+		return r;
+	r = io_uring_wait_cqe(ring, &cqe);
+	if (r < 0)
+		return r;
+	r = cqe->res;
+	io_uring_cqe_seen(ring, cqe);
+	return r;
 }
 
 /* ---- shell ------------------------------------------------------------------ */

@@ -507,26 +507,6 @@ ST_TEST_F_TIMEOUT(ver, racing_first_readers, 400)
 /* ---- io_uring ------------------------------------------------------------------------------- */
 
 /* One io_uring read of @len at @off: the cqe's result. */
-static int uring_read(struct io_uring *ring, int fd, void *buf, unsigned int len, __u64 off)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-	struct io_uring_cqe *cqe;
-	int r;
-
-	if (!sqe)
-		return -EBUSY;
-	io_uring_prep_read(sqe, fd, buf, len, off);
-	r = io_uring_submit_and_wait(ring, 1);
-	if (r < 0)
-		return r;
-	r = io_uring_wait_cqe(ring, &cqe);
-	if (r < 0)
-		return r;
-	r = cqe->res;
-	io_uring_cqe_seen(ring, cqe);
-	return r;
-}
-
 ST_TEST_F(ver, io_uring_reads)
 {
 	struct st_atom a[3];
@@ -542,12 +522,12 @@ ST_TEST_F(ver, io_uring_reads)
 	ASSERT_EQ(0, io_uring_queue_init(8, &ring, 0));
 
 	/* Unverified and cold: the read goes to a worker, which hashes, then reads. */
-	r = uring_read(&ring, self->sp.fd, buf, a[0].len, a[0].off);
+	r = st_uring_read(&ring, self->sp.fd, buf, a[0].len, a[0].off);
 	ASSERT_EQ((int)a[0].len, r) TH_LOG("%s", r < 0 ? strerror(-r) : "short");
 	ASSERT_EQ(-1, st_check(buf, a[0].len, a[0].seed, 0));
-	ASSERT_EQ(-EBADMSG, uring_read(&ring, self->sp.fd, buf, 4096, a[1].off));
-	ASSERT_EQ(-EBADMSG, uring_read(&ring, self->sp.fd, buf, 4096, a[1].off + 8192));
-	r = uring_read(&ring, self->sp.fd, buf, a[2].len, a[2].off);
+	ASSERT_EQ(-EBADMSG, st_uring_read(&ring, self->sp.fd, buf, 4096, a[1].off));
+	ASSERT_EQ(-EBADMSG, st_uring_read(&ring, self->sp.fd, buf, 4096, a[1].off + 8192));
+	r = st_uring_read(&ring, self->sp.fd, buf, a[2].len, a[2].off);
 	ASSERT_EQ((int)a[2].len, r);
 	ASSERT_EQ(-1, st_check(buf, a[2].len, a[2].seed, 0));
 	io_uring_queue_exit(&ring);
