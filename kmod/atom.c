@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Atoms: the write protocol (reserve, commit, abort), lookups by id and by
- * offset, presence checks, stat, and sync, which makes committed atoms
- * durable in two flushes: payload first, then the records that point to it.
+ * offset, presence checks and stat.
  */
 #include <linux/blkdev.h>
 #include <linux/slab.h>
@@ -17,13 +16,7 @@ static int sc_copy_out(void __user *arg, const void *src, size_t ksize)
 
 static void sc_mark_dirty_locked(struct sc_segment *seg, u32 slot)
 {
-	if (seg->dirty_lo > seg->dirty_hi) {
-		seg->dirty_lo = slot;
-		seg->dirty_hi = slot;
-	} else {
-		seg->dirty_lo = min(seg->dirty_lo, slot);
-		seg->dirty_hi = max(seg->dirty_hi, slot);
-	}
+	sc_range_add(&seg->dirty, slot, slot);
 }
 
 /*
@@ -54,6 +47,35 @@ static struct sc_atom *sc_find_id_locked(struct sc_space *s, u32 tenant,
 	return a;
 }
 
+/*
+ * The live atom whose stored bytes hold page @page of @seg (pages from the
+ * segment's start), or NULL.  Caller holds s->lock.  Slots are handed out in
+ * page order, so this is a binary search.
+ */
+static struct sc_atom *sc_atom_at_locked(struct sc_space *s, struct sc_segment *seg, u32 page)
+{
+	u32 lo = 0, hi;
+	struct sc_atom *a;
+
+	lockdep_assert_held(&s->lock);
+	if ((seg->state != SC_SEG_OPEN && seg->state != SC_SEG_SEALED) || !seg->nr_used)
+		return NULL;
+	hi = min(seg->nr_used, seg->cap);
+	while (hi - lo > 1) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (seg->atoms[mid].page <= page)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	a = &seg->atoms[lo];
+	if ((a->state & SC_A_STATE) != SC_A_LIVE || a->page > page ||
+	    page >= a->page + sc_pages(a->stored_len))
+		return NULL;
+	return a;
+}
+
 /* Pin the segment of the live atom (or array) named by @p, or NULL. */
 struct sc_segment *scratch_atom_pin_id(struct sc_space *s, u32 tenant,
 				       const struct sc_idparts *p)
@@ -79,7 +101,7 @@ int scratch_atom_pin(struct sc_space *s, u32 tenant, u64 off, struct sc_pin *pin
 {
 	struct sc_segment *seg;
 	struct sc_atom *a;
-	u32 idx = sc_seg_of(s, off), lo, hi, page;
+	u32 idx = sc_seg_of(s, off), page;
 	u64 start;
 
 	if (off >> s->geom.seg_shift >= s->nr_segs)
@@ -87,28 +109,15 @@ int scratch_atom_pin(struct sc_space *s, u32 tenant, u64 off, struct sc_pin *pin
 	seg = &s->segs[idx];
 	page = (off & ((1ULL << s->geom.seg_shift) - 1)) >> SC_PAGE_SHIFT;
 	spin_lock(&s->lock);
-	if ((seg->state != SC_SEG_OPEN && seg->state != SC_SEG_SEALED) || !seg->nr_used)
-		goto missing;
-	/* Slots are in page order: find the last one starting at or before. */
-	lo = 0;
-	hi = min(seg->nr_used, seg->cap);
-	while (hi - lo > 1) {
-		u32 mid = lo + (hi - lo) / 2;
-
-		if (seg->atoms[mid].page <= page)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	a = &seg->atoms[lo];
-	if ((a->state & SC_A_STATE) != SC_A_LIVE || a->tenant != tenant || a->page > page)
+	a = sc_atom_at_locked(s, seg, page);
+	if (!a || a->tenant != tenant)
 		goto missing;
 	start = sc_space_off(s, idx, a->page);
 	if (off >= start + a->stored_len)
 		goto missing;
 	pin->seg = seg;
 	pin->avail = start + a->stored_len - off;
-	pin->slot = lo;
+	pin->slot = a - seg->atoms;
 	pin->state = a->state;
 	seg->pins++;
 	spin_unlock(&s->lock);
@@ -116,6 +125,17 @@ int scratch_atom_pin(struct sc_space *s, u32 tenant, u64 off, struct sc_pin *pin
 missing:
 	spin_unlock(&s->lock);
 	return -ENOENT;
+}
+
+/* Is page @page of @seg (from its start) in a live atom?  For mappings of a segment that lost atoms. */
+bool scratch_seg_page_live(struct sc_space *s, struct sc_segment *seg, u32 page)
+{
+	bool live;
+
+	spin_lock(&s->lock);
+	live = sc_atom_at_locked(s, seg, page);
+	spin_unlock(&s->lock);
+	return live;
 }
 
 /*
@@ -357,8 +377,16 @@ static int sc_commit(struct sc_file *f, void __user *arg)
 	}
 
 	seg = res->seg;
+	/* Its pages may have failed writeback already: then LOST is set now. */
+	if (scratch_region_wb_new(s, seg->region))
+		scratch_region_wb_check(s, seg->region);
 	spin_lock(&s->lock);
 	a = &seg->atoms[res->slot];
+	if (a->state & SC_A_LOST) {
+		spin_unlock(&s->lock);
+		sc_resv_drop(s, res);
+		return -EIO;
+	}
 	a->length = req.length;
 	a->xxh64 = req.xxh64;
 	a->type = req.type;
@@ -515,127 +543,6 @@ static long sc_present(struct sc_file *f, void __user *arg)
 out:
 	kfree(ids);
 	return ret ? ret : found;
-}
-
-/* Take the dirty records of every live segment for this sync. */
-static void sc_sync_collect(struct sc_space *s)
-{
-	struct sc_segment *seg;
-	u32 i;
-
-	spin_lock(&s->lock);
-	list_for_each_entry(seg, &s->fifo, node) {
-		if (seg->dirty_lo > seg->dirty_hi)
-			continue;
-		for (i = seg->dirty_lo; i <= seg->dirty_hi && i < seg->cap; i++)
-			if ((seg->atoms[i].state & SC_A_STATE) == SC_A_LIVE)
-				seg->atoms[i].state |= SC_A_FLUSHING;
-		seg->sync_lo = seg->dirty_lo;
-		seg->sync_hi = seg->dirty_hi;
-		seg->dirty_lo = 1;
-		seg->dirty_hi = 0;
-	}
-	spin_unlock(&s->lock);
-}
-
-/*
- * Build one table page of @seg from RAM: records whose payload a flush has
- * made durable, and nothing else.  Returns false if the segment was evicted.
- */
-static bool sc_sync_fill_page(struct sc_space *s, struct sc_segment *seg, u32 tpage,
-			      struct scratch_disk_atom *recs)
-{
-	struct sc_rec_info ri = { 0 };
-	u32 i, slot;
-
-	memset(recs, 0, SC_PAGE);
-	spin_lock(&s->lock);
-	if (seg->state != SC_SEG_OPEN && seg->state != SC_SEG_SEALED) {
-		spin_unlock(&s->lock);
-		return false;
-	}
-	for (i = 0; i < SC_RECS_PER_PAGE; i++) {
-		struct sc_atom *a;
-
-		slot = tpage * SC_RECS_PER_PAGE + i;
-		if (slot >= seg->nr_used || slot >= seg->cap)
-			break;
-		a = &seg->atoms[slot];
-		if ((a->state & SC_A_STATE) != SC_A_LIVE ||
-		    !(a->state & (SC_A_FLUSHING | SC_A_DURABLE)))
-			continue;
-		a->state = (a->state & ~SC_A_FLUSHING) | SC_A_DURABLE;
-		ri.gen = seg->gen;
-		ri.seq = seg->seq;
-		ri.page = a->page;
-		ri.nr_parts = a->nr_parts;
-		ri.tenant = a->tenant;
-		ri.stored_len = a->stored_len;
-		ri.length = a->length;
-		ri.xxh64 = a->xxh64;
-		ri.type = a->type;
-		ri.atom_flags = a->atom_flags;
-		sc_rec_encode(&recs[i], &ri);
-	}
-	spin_unlock(&s->lock);
-	return true;
-}
-
-static int sc_sync_tables(struct sc_space *s, void *page)
-{
-	struct sc_segment *seg;
-	u32 lo, hi, tp;
-	u64 i;
-	int ret;
-
-	for (i = 0; i < s->nr_segs; i++) {
-		seg = &s->segs[i];
-		spin_lock(&s->lock);
-		lo = seg->sync_lo;
-		hi = seg->sync_hi;
-		seg->sync_lo = 1;
-		seg->sync_hi = 0;
-		spin_unlock(&s->lock);
-		if (lo > hi)
-			continue;
-		for (tp = lo / SC_RECS_PER_PAGE; tp <= hi / SC_RECS_PER_PAGE; tp++) {
-			if (!sc_sync_fill_page(s, seg, tp, page))
-				break;
-			ret = scratch_region_write(sc_seg_region(s, seg),
-						   sc_seg_dev_pos(s, seg) + (1ULL + tp) * SC_PAGE,
-						   page, SC_PAGE);
-			if (ret)
-				return ret;
-		}
-	}
-	return 0;
-}
-
-/*
- * Make every atom committed before the call durable.  Order matters: payload
- * (and segment headers) reach the disk before any record that points to them,
- * so after a crash an unsynced atom is gone, never torn.
- */
-int scratch_space_sync(struct sc_space *s)
-{
-	void *page;
-	u32 i;
-	int ret = 0;
-
-	page = kmalloc(SC_PAGE, GFP_KERNEL);
-	if (!page)
-		return -ENOMEM;
-	mutex_lock(&s->sync_mutex);
-	sc_sync_collect(s);
-	for (i = 0; i < s->nr_regions && !ret; i++)
-		ret = scratch_region_flush(&s->regions[i]);
-	if (!ret)
-		ret = sc_sync_tables(s, page);
-	for (i = 0; i < s->nr_regions && !ret; i++)
-		ret = scratch_region_flush(&s->regions[i]);
-	mutex_unlock(&s->sync_mutex);
-	kfree(page);
-	return ret;
 }
 
 static int sc_set_tenant(struct sc_file *f, void __user *arg)

@@ -4,6 +4,11 @@
  * device's file at the translated offset, so they go through its page cache
  * (or O_DIRECT) and stay coherent with mappings.  Nothing is copied into
  * buffers of our own.
+ *
+ * A read is atomic: each ->read_iter call returns the requested bytes
+ * (clipped at the atom's end) from one pin of the atom, or fails having
+ * returned nothing.  Callers that retry at the advanced position (io_uring,
+ * a library after a short read) so never see the bytes of two atoms.
  */
 #include <linux/blkdev.h>
 #include <linux/fs.h>
@@ -15,39 +20,124 @@ static u64 sc_dev_pos(struct sc_space *s, struct sc_segment *seg, u64 off)
 	return sc_seg_dev_pos(s, seg) + (off & ((1ULL << s->geom.seg_shift) - 1));
 }
 
+/* One read of the device file at @dpos into @to, with the caller's mode in @flags. */
+static ssize_t sc_read_dev(struct sc_region *r, u64 dpos, struct kiocb *iocb, int flags,
+			   struct iov_iter *to)
+{
+	struct kiocb k;
+
+	/*
+	 * Under IOCB_WAITQ the kiocb carries io_uring's wait entry: the page
+	 * cache queues that entry, never this kiocb, so it can live on the
+	 * stack.
+	 */
+	init_sync_kiocb(&k, r->file);
+	k.ki_pos = dpos;
+	k.ki_flags |= flags;
+	if (flags & IOCB_WAITQ)
+		k.ki_waitq = iocb->ki_waitq;
+	return r->file->f_op->read_iter(&k, to);
+}
+
+/*
+ * Blocking, or non-blocking (io_uring's inline attempt, RWF_NOWAIT): all of
+ * @want or an error.  A blocking read that stops short (a page that would
+ * not read, a fault in the user's buffer, a fatal signal) is asked for the
+ * rest, which fails with the error itself; a non-blocking one that would be
+ * short is -EAGAIN, and io_uring retries it whole.
+ */
+static ssize_t sc_read_all(struct sc_region *r, u64 dpos, struct kiocb *iocb,
+			   struct iov_iter *to, size_t want)
+{
+	int flags = iocb->ki_flags & (IOCB_NOWAIT | IOCB_DIRECT | IOCB_HIPRI);
+	size_t done = 0;
+	ssize_t ret;
+
+	while (done < want) {
+		ret = sc_read_dev(r, dpos + done, iocb, flags, to);
+		if (ret > 0 && !(flags & IOCB_NOWAIT)) {
+			done += ret;
+			continue;
+		}
+		if (ret > 0 && done + ret == want)
+			return want;
+		iov_iter_revert(to, done + max_t(ssize_t, ret, 0));
+		if (ret > 0)
+			return -EAGAIN;
+		return ret ? ret : -EIO;
+	}
+	return done;
+}
+
+/*
+ * io_uring's retry after its inline attempt found pages uncached
+ * (IOCB_WAITQ): it calls ->read_iter again and again at the advanced
+ * position until the request is complete.  So this returns either the whole
+ * rest of the request or nothing: a partial count would be followed by a call
+ * past the atom's end (into the next atom), or by a call after a wait, when
+ * the atom may be gone.  Uncached pages are waited for on a copy of the
+ * iterator, whose bytes the complete read later writes again; a request
+ * larger than the atom is left to an io-wq worker (-EAGAIN), which reads it
+ * in one blocking call.
+ */
+static ssize_t sc_read_waitq(struct sc_region *r, u64 dpos, struct kiocb *iocb,
+			     struct iov_iter *to, size_t want)
+{
+	struct iov_iter w;
+	ssize_t ret;
+	int tries;
+
+	if (want < iov_iter_count(to))
+		return -EAGAIN;
+	for (tries = 0; tries < 4; tries++) {
+		ret = sc_read_dev(r, dpos, iocb, IOCB_NOWAIT, to);
+		if (ret == want)
+			return ret;
+		if (ret > 0)
+			iov_iter_revert(to, ret);
+		else if (ret != -EAGAIN)
+			return ret;
+		ret = max_t(ssize_t, ret, 0);
+		w = *to;
+		iov_iter_advance(&w, ret);
+		/* -EIOCBQUEUED: io_uring calls again, from the start, once the page is read. */
+		ret = sc_read_dev(r, dpos + ret, iocb, IOCB_WAITQ, &w);
+		if (ret <= 0)
+			return ret;
+	}
+	return -EAGAIN;
+}
+
 ssize_t scratch_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct sc_file *f = iocb->ki_filp->private_data;
 	struct sc_space *s = f->space;
 	size_t count = iov_iter_count(to), want;
-	struct sc_segment *seg;
 	struct sc_region *r;
 	struct sc_pin pin;
-	struct kiocb k;
-	u64 avail;
+	u64 avail, dpos;
 	ssize_t ret;
 
 	if (!count)
 		return 0;
+	/* The device's direct I/O would block the io_uring submitter: a worker does it. */
+	if ((iocb->ki_flags & (IOCB_DIRECT | IOCB_NOWAIT)) == (IOCB_DIRECT | IOCB_NOWAIT))
+		return -EAGAIN;
 	scratch_file_bind(f);
-	ret = scratch_atom_pin(s, f->tenant, iocb->ki_pos, &pin);
-	if (ret)
-		return ret;
-	seg = pin.seg;
-	avail = pin.avail;
 	/*
 	 * A reloaded atom is hashed before its first byte is served.  That
 	 * is I/O: a non-blocking read fails with -EAGAIN, and io_uring's
 	 * page-waiting retry (IOCB_WAITQ) too, so that the check runs in an
 	 * io-wq worker instead of the submitter.
 	 */
-	ret = scratch_pin_verify(s, &pin, iocb->ki_flags & (IOCB_NOWAIT | IOCB_WAITQ) ?
-				 SC_V_NOWAIT : 0);
-	if (ret) {
-		scratch_seg_unpin(s, seg);
+	ret = scratch_atom_pin_read(s, f->tenant, iocb->ki_pos, &pin,
+				    iocb->ki_flags & (IOCB_NOWAIT | IOCB_WAITQ) ?
+				    SC_V_NOWAIT : 0);
+	if (ret)
 		return ret;
-	}
-	r = sc_seg_region(s, seg);
+	avail = pin.avail;
+	r = sc_seg_region(s, pin.seg);
+	dpos = sc_dev_pos(s, pin.seg, iocb->ki_pos);
 	/*
 	 * O_DIRECT moves whole sectors: read up to the sector-rounded end
 	 * (commit zeroed the atom's last page past its end) and report only
@@ -57,41 +147,33 @@ ssize_t scratch_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		want = min_t(u64, count, round_up(avail, bdev_logical_block_size(r->bdev)));
 	else
 		want = min_t(u64, count, avail);
-	iov_iter_truncate(to, want);
 
-	/*
-	 * The device's own kiocb.  Under IOCB_WAITQ it carries io_uring's
-	 * wait entry: the page cache queues that entry, never this kiocb,
-	 * so the kiocb can live on the stack; the retry looks the atom up
-	 * again (and finds it gone if it was evicted meanwhile).
-	 */
-	init_sync_kiocb(&k, r->file);
-	k.ki_pos = sc_dev_pos(s, seg, iocb->ki_pos);
-	k.ki_flags |= iocb->ki_flags & (IOCB_NOWAIT | IOCB_DIRECT | IOCB_HIPRI | IOCB_WAITQ);
-	if (iocb->ki_flags & IOCB_WAITQ)
-		k.ki_waitq = iocb->ki_waitq;
-	ret = r->file->f_op->read_iter(&k, to);
-	/*
-	 * io_uring does not retry short reads on a character device: a
-	 * non-blocking read that found only part of the range cached must
-	 * fail whole, so that io_uring retries it (waiting on the page).
-	 * On that retry (IOCB_WAITQ) io_uring handles partial reads itself.
-	 */
-	if ((iocb->ki_flags & IOCB_NOWAIT) && !(iocb->ki_flags & IOCB_WAITQ) &&
-	    ret > 0 && ret < want) {
-		iov_iter_revert(to, ret);
-		ret = -EAGAIN;
+	if (iocb->ki_flags & IOCB_WAITQ) {
+		ret = sc_read_waitq(r, dpos, iocb, to, want);
+	} else {
+		iov_iter_truncate(to, want);
+		ret = sc_read_all(r, dpos, iocb, to, want);
+		iov_iter_reexpand(to, iov_iter_count(to) + (count - want));
 	}
 	if (ret > 0 && ret > avail) {
 		iov_iter_revert(to, ret - avail);
 		ret = avail;
 	}
-	iov_iter_reexpand(to, iov_iter_count(to) + (count - want));
+	/*
+	 * An atom not yet durable that a write error dropped during the read
+	 * (handled here or by anyone else) may have been read back from the
+	 * drive: the read fails as a read of the missing atom would.
+	 */
+	if (!(pin.state & SC_A_DURABLE) && scratch_region_wb_new(s, pin.seg->region))
+		scratch_region_wb_check(s, pin.seg->region);
+	if (!scratch_pin_put(s, &pin) && ret > 0 && !(pin.state & SC_A_DURABLE)) {
+		iov_iter_revert(to, ret);
+		ret = -ENOENT;
+	}
 	if (ret > 0) {
 		iocb->ki_pos += ret;
 		atomic64_add(ret, &s->bytes_read);
 	}
-	scratch_seg_unpin(s, seg);
 	return ret;
 }
 

@@ -6,9 +6,24 @@
 #include <linux/blkdev.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/namei.h>
 #include <linux/pagemap.h>
 #include <linux/slab.h>
 #include "scratch.h"
+
+/* Is @path a block device?  Asked before opening it: opening a tape, a FIFO or a tty acts. */
+static int sc_path_is_blk(const char *path)
+{
+	struct path p;
+	int ret;
+
+	ret = kern_path(path, LOOKUP_FOLLOW, &p);
+	if (ret)
+		return ret;
+	ret = S_ISBLK(d_inode(p.dentry)->i_mode) ? 0 : -ENOTBLK;
+	path_put(&p);
+	return ret;
+}
 
 int scratch_region_open(struct sc_region *r, const char *path, u64 off, u64 len)
 {
@@ -16,15 +31,16 @@ int scratch_region_open(struct sc_region *r, const char *path, u64 off, u64 len)
 	u64 size;
 	int ret;
 
+	ret = sc_path_is_blk(path);
+	if (ret)
+		return ret;
 	/* O_EXCL on a block device claims it: mounted or attached gives EBUSY. */
 	f = filp_open(path, O_RDWR | O_EXCL | O_LARGEFILE, 0);
 	if (IS_ERR(f)) {
 		ret = PTR_ERR(f);
-		/* A directory cannot be opened for writing: not a block device. */
-		if (ret == -EISDIR)
-			return -ENOTBLK;
 		return ret == -EACCES ? -EROFS : ret;
 	}
+	/* The path may have been replaced since the check. */
 	ret = -ENOTBLK;
 	if (!S_ISBLK(file_inode(f)->i_mode))
 		goto err_put;

@@ -10,6 +10,7 @@
 #include <linux/atomic.h>
 #include <linux/cdev.h>
 #include <linux/device.h>
+#include <linux/errseq.h>
 #include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -37,9 +38,11 @@
 #define SC_A_UNVERIFIED		0x04
 #define SC_A_VERIFYING		0x08
 #define SC_A_BAD		0x40
-/* Durability: the record's way to the segment table. */
+/* Durability: the record's way to the segment table (sync.c). */
 #define SC_A_FLUSHING		0x10	/* payload flushed by a sync under way */
 #define SC_A_DURABLE		0x20	/* record written by a completed sync */
+/* RESERVED: a write error may have hit its pages; commit fails (EIO). */
+#define SC_A_LOST		0x80
 
 /*
  * The in-RAM index entry of one atom: 32 bytes.  Lives in its segment's
@@ -57,6 +60,40 @@ struct sc_atom {
 	u8 state;
 	u64 xxh64;
 };
+
+/* A range of slots, lo..hi inclusive; lo > hi: empty. */
+struct sc_range {
+	u32 lo;
+	u32 hi;
+};
+
+static inline bool sc_range_empty(const struct sc_range *r)
+{
+	return r->lo > r->hi;
+}
+
+static inline void sc_range_clear(struct sc_range *r)
+{
+	r->lo = 1;
+	r->hi = 0;
+}
+
+static inline void sc_range_add(struct sc_range *r, u32 lo, u32 hi)
+{
+	if (sc_range_empty(r)) {
+		r->lo = lo;
+		r->hi = hi;
+	} else {
+		r->lo = min(r->lo, lo);
+		r->hi = max(r->hi, hi);
+	}
+}
+
+static inline void sc_range_merge(struct sc_range *r, const struct sc_range *add)
+{
+	if (!sc_range_empty(add))
+		sc_range_add(r, add->lo, add->hi);
+}
 
 enum sc_seg_state {
 	SC_SEG_FREE,		/* on its region's free list, header says FREE */
@@ -82,16 +119,15 @@ struct sc_segment {
 	u32 cap;		/* entries in atoms[] */
 	u32 nr_used;		/* slots handed out */
 	u32 nr_live;		/* committed atoms */
-	u32 dirty_lo;		/* slots whose records a sync must write */
-	u32 dirty_hi;		/* dirty_lo > dirty_hi: none */
-	u32 sync_lo;		/* the range a sync under way writes */
-	u32 sync_hi;		/* (sync_mutex and lock) */
+	struct sc_range dirty;	/* slots whose records a sync must write */
+	struct sc_range syncing; /* taken by the sync under way (and sync_mutex) */
 	u32 live_pages;		/* pages of committed atoms */
 	u32 nr_unverified;	/* LIVE atoms with SC_A_UNVERIFIED */
 	u8 state;		/* enum sc_seg_state */
 	u8 region;
 	bool shrink;		/* sealed with cap > nr_used: refill shrinks */
 	bool hdr_sealed;	/* SEALED header written (alloc_mutex and lock) */
+	bool lost;		/* atoms dropped after a write error: faults check */
 };
 
 struct sc_region {
@@ -112,6 +148,7 @@ struct sc_region {
 struct sc_space {
 	struct device dev;	/* /sys/class/scratch/scratchN; owns the memory */
 	struct cdev cdev;	/* /dev/scratchN */
+	struct file *anchor;	/* one reference per mapping: pins the module */
 	int id;
 	struct sc_geom geom;
 	u8 uuid[16];
@@ -127,6 +164,7 @@ struct sc_space {
 	 */
 	spinlock_t lock;
 	struct list_head fifo;	/* OPEN and SEALED segments, oldest first */
+	struct list_head limbo;	/* DYING segments whose FREE header failed */
 	u64 next_seq;
 	u32 rr;			/* round-robin cursor over regions */
 	u32 nr_free;
@@ -150,6 +188,8 @@ struct sc_space {
 	atomic64_t evictions;
 	atomic64_t verified;	/* verifications passed since attach */
 	atomic64_t bad;		/* atoms found bad since attach */
+	atomic64_t wb_errors;	/* write errors that dropped unsynced atoms */
+	errseq_t wb_err;	/* the same, for each fd's SYNC to report once */
 	u64 reload_us;
 };
 
@@ -160,6 +200,7 @@ struct sc_file {
 	struct list_head resv;
 	u32 tenant;
 	bool bound;		/* tenant fixed: the fd has been used */
+	errseq_t wb_since;	/* space->wb_err seen by this fd's last SYNC (lock) */
 };
 
 /* An open reservation, owned by one struct sc_file. */
@@ -270,8 +311,11 @@ void scratch_seg_unpin(struct sc_space *s, struct sc_segment *seg);
 int scratch_evict_one(struct sc_space *s);
 void scratch_refill_work(struct work_struct *work);
 void scratch_segs_write_sealed(struct sc_space *s);
+void scratch_segs_retry_limbo(struct sc_space *s);
 void scratch_seg_seal_locked(struct sc_space *s, struct sc_segment *seg);
 u32 scratch_pinned_segments(struct sc_space *s);
+struct sc_pin;
+bool scratch_pin_put(struct sc_space *s, const struct sc_pin *pin);
 
 /* A pinned atom, found by offset (scratch_atom_pin). */
 struct sc_pin {
@@ -284,11 +328,23 @@ struct sc_pin {
 /* atom.c */
 long scratch_atom_ioctl(struct sc_file *f, unsigned int cmd, void __user *arg);
 int scratch_atom_pin(struct sc_space *s, u32 tenant, u64 off, struct sc_pin *pin);
+bool scratch_seg_page_live(struct sc_space *s, struct sc_segment *seg, u32 page);
 struct sc_segment *scratch_atom_pin_id(struct sc_space *s, u32 tenant,
 				       const struct sc_idparts *p);
 void scratch_atom_drop_locked(struct sc_space *s, struct sc_segment *seg, u32 slot);
 void scratch_resv_release_all(struct sc_file *f);
-int scratch_space_sync(struct sc_space *s);
+
+/* sync.c */
+int scratch_space_sync(struct sc_space *s, errseq_t *since, spinlock_t *since_lock);
+int scratch_region_wb_check(struct sc_space *s, u32 ri);
+
+/* A writeback error on region @ri not yet seen by scratch_region_wb_check()? */
+static inline bool scratch_region_wb_new(const struct sc_space *s, u32 ri)
+{
+	const struct file *f = s->regions[ri].file;
+
+	return errseq_check(&f->f_mapping->wb_err, READ_ONCE(f->f_wb_err));
+}
 
 /* verify.c */
 #define SC_V_NOWAIT		(1U << 0)	/* -EAGAIN instead of I/O or a wait */
@@ -296,6 +352,8 @@ int scratch_space_sync(struct sc_space *s);
 int scratch_atom_verify(struct sc_space *s, struct sc_segment *seg, u32 slot,
 			unsigned int how);
 int scratch_pin_verify(struct sc_space *s, const struct sc_pin *pin, unsigned int how);
+int scratch_atom_pin_read(struct sc_space *s, u32 tenant, u64 off, struct sc_pin *pin,
+			  unsigned int how);
 int scratch_verify_ioctl(struct sc_file *f, void __user *arg);
 int scratch_scrub_ioctl(struct sc_file *f, void __user *arg);
 

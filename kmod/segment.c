@@ -42,6 +42,24 @@ static int sc_seg_write_header(struct sc_space *s, struct sc_segment *seg,
 	return ret;
 }
 
+/*
+ * The FREE header of a new generation, durable: a crash from then on
+ * reloads the segment as free, so evicted atoms never come back.
+ */
+static int sc_seg_write_free(struct sc_space *s, struct sc_segment *seg, u32 gen)
+{
+	struct sc_region *r = sc_seg_region(s, seg);
+	u64 start = sc_seg_dev_pos(s, seg);
+	int ret;
+
+	ret = sc_seg_write_header(s, seg, SCRATCH_SEG_FREE, gen, 0, 0);
+	if (!ret)
+		ret = filemap_write_and_wait_range(r->file->f_mapping, start, start + SC_PAGE - 1);
+	if (!ret)
+		ret = blkdev_issue_flush(r->bdev);
+	return ret;
+}
+
 static void sc_seg_make_free_locked(struct sc_space *s, struct sc_segment *seg)
 {
 	struct sc_region *r = sc_seg_region(s, seg);
@@ -71,8 +89,8 @@ int scratch_segs_init(struct sc_space *s)
 			seg->idx = r->first_seg + j;
 			seg->region = i;
 			seg->gen = 1;
-			seg->dirty_lo = 1;
-			seg->sync_lo = 1;
+			sc_range_clear(&seg->dirty);
+			sc_range_clear(&seg->syncing);
 			sc_seg_make_free_locked(s, seg);
 		}
 	}
@@ -179,10 +197,11 @@ int scratch_seg_open_next(struct sc_space *s, u32 hint)
 	seg->nr_used = 0;
 	seg->nr_live = 0;
 	seg->live_pages = 0;
-	seg->dirty_lo = 1;
-	seg->dirty_hi = 0;
+	sc_range_clear(&seg->dirty);
+	sc_range_clear(&seg->syncing);
 	seg->shrink = false;
 	seg->hdr_sealed = false;
+	seg->lost = false;
 	seg->state = SC_SEG_OPEN;
 	list_add_tail(&seg->node, &s->fifo);
 	r->open = seg;
@@ -254,6 +273,20 @@ void scratch_seg_unpin(struct sc_space *s, struct sc_segment *seg)
 	spin_unlock(&s->lock);
 }
 
+/* Unpin the segment of @pin; is its atom still live? */
+bool scratch_pin_put(struct sc_space *s, const struct sc_pin *pin)
+{
+	struct sc_segment *seg = pin->seg;
+	bool live;
+
+	spin_lock(&s->lock);
+	WARN_ON_ONCE(!seg->pins);
+	seg->pins--;
+	live = (seg->atoms[pin->slot].state & SC_A_STATE) == SC_A_LIVE;
+	spin_unlock(&s->lock);
+	return live;
+}
+
 u32 scratch_pinned_segments(struct sc_space *s)
 {
 	u32 n = 0;
@@ -268,7 +301,9 @@ u32 scratch_pinned_segments(struct sc_space *s)
 
 /*
  * Evict the oldest sealed, unpinned segment.  Caller holds alloc_mutex.
- * Returns 0, or -ENOSPC when every candidate is pinned or still open.
+ * Returns 0, -ENOSPC when every candidate is pinned or still open, or the
+ * error that kept its FREE header from the drive (the segment then waits in
+ * s->limbo, out of use, for the refill work to write it).
  */
 int scratch_evict_one(struct sc_space *s)
 {
@@ -307,37 +342,66 @@ int scratch_evict_one(struct sc_space *s)
 	seg->nr_used = 0;
 	seg->nr_live = 0;
 	seg->live_pages = 0;
-	seg->dirty_lo = 1;
-	seg->dirty_hi = 0;
+	sc_range_clear(&seg->dirty);
+	sc_range_clear(&seg->syncing);
 	seg->shrink = false;
 	spin_unlock(&s->lock);
 	kvfree(atoms);
 
-	/*
-	 * The new generation reaches the disk first: a crash from here on
-	 * reloads the segment as free, so evicted atoms never come back.
-	 */
+	/* The new generation reaches the disk first, then the RAM goes back. */
 	mapping = sc_seg_region(s, seg)->file->f_mapping;
 	start = sc_seg_dev_pos(s, seg);
-	ret = sc_seg_write_header(s, seg, SCRATCH_SEG_FREE, gen, 0, 0);
-	if (!ret)
-		ret = filemap_write_and_wait_range(mapping, start, start + SC_PAGE - 1);
-	if (!ret)
-		ret = blkdev_issue_flush(sc_seg_region(s, seg)->bdev);
-	if (ret)
-		pr_warn_ratelimited("scratch%d: segment %u: free header not written: %d\n",
-				    s->id, seg->idx, ret);
-
-	/* Give the RAM back now: dirty or clean, these pages are garbage. */
+	ret = sc_seg_write_free(s, seg, gen);
+	/* Dirty or clean, these pages are garbage. */
 	filemap_invalidate_lock(mapping);
 	truncate_inode_pages_range(mapping, start, start + (1ULL << s->geom.seg_shift) - 1);
 	filemap_invalidate_unlock(mapping);
+	atomic64_inc(&s->evictions);
 
 	spin_lock(&s->lock);
-	sc_seg_make_free_locked(s, seg);
+	if (ret) {
+		/* Not reusable until its FREE header is durable: the refill work retries. */
+		list_add_tail(&seg->node, &s->limbo);
+		queue_work(system_unbound_wq, &s->refill_work);
+	} else {
+		sc_seg_make_free_locked(s, seg);
+	}
 	spin_unlock(&s->lock);
-	atomic64_inc(&s->evictions);
-	return 0;
+	if (ret)
+		pr_warn_ratelimited("scratch%d: segment %u: free header not written: %d\n",
+				    s->id, seg->idx, ret);
+	return ret;
+}
+
+/*
+ * Retry the FREE headers that eviction could not write (its task was being
+ * killed, or the drive failed).  Caller holds alloc_mutex.
+ */
+void scratch_segs_retry_limbo(struct sc_space *s)
+{
+	struct sc_segment *seg;
+	u32 gen;
+
+	lockdep_assert_held(&s->alloc_mutex);
+	for (;;) {
+		spin_lock(&s->lock);
+		seg = list_first_entry_or_null(&s->limbo, struct sc_segment, node);
+		if (seg)
+			list_del_init(&seg->node);
+		gen = seg ? seg->gen : 0;
+		spin_unlock(&s->lock);
+		if (!seg)
+			return;
+		if (sc_seg_write_free(s, seg, gen)) {
+			spin_lock(&s->lock);
+			list_add(&seg->node, &s->limbo);
+			spin_unlock(&s->lock);
+			return;
+		}
+		spin_lock(&s->lock);
+		sc_seg_make_free_locked(s, seg);
+		spin_unlock(&s->lock);
+	}
 }
 
 /* Trim the index of sealed segments to the slots they used. */
@@ -423,6 +487,7 @@ void scratch_refill_work(struct work_struct *work)
 		mutex_unlock(&s->alloc_mutex);
 	}
 	mutex_lock(&s->alloc_mutex);
+	scratch_segs_retry_limbo(s);
 	scratch_segs_write_sealed(s);
 	sc_shrink_sealed(s);
 	mutex_unlock(&s->alloc_mutex);

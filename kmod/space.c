@@ -7,15 +7,16 @@
  * reference to it, so an open racing with detach finds valid memory and
  * s->dead.  Detach is refused while any fd or mapping exists.
  */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/idr.h>
 #include <linux/module.h>
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "scratch.h"
 
-/* Protects spaces[] and every attach and detach. */
+/* Protects spaces[], registration and detach. */
 static DEFINE_MUTEX(sc_spaces_mutex);
 static struct sc_space *spaces[SC_MAX_SPACES];
 
@@ -116,33 +117,71 @@ static int sc_load(struct sc_space *s)
 	return ret;
 }
 
+/*
+ * Give the space its number and its /dev and /sys nodes.  Called with
+ * sc_spaces_mutex held; on failure the caller drops the device (which frees
+ * the space).
+ */
 static int sc_space_register(struct sc_space *s)
 {
 	int id, ret;
 
+	lockdep_assert_held(&sc_spaces_mutex);
 	for (id = 0; id < SC_MAX_SPACES && spaces[id]; id++)
 		;
 	if (id == SC_MAX_SPACES)
 		return -ENOSPC;
 	s->id = id;
-	device_initialize(&s->dev);
-	s->dev.class = &scratch_class;
 	s->dev.devt = MKDEV(MAJOR(scratch_devt), id);
-	s->dev.release = sc_space_release;
 	ret = dev_set_name(&s->dev, "scratch%d", id);
 	if (ret)
-		goto err_put;
+		return ret;
 	cdev_init(&s->cdev, &scratch_space_fops);
 	s->cdev.owner = THIS_MODULE;
 	ret = cdev_device_add(&s->cdev, &s->dev);
 	if (ret)
-		goto err_put;
+		return ret;
 	spaces[id] = s;
 	return 0;
-err_put:
-	/* The release callback frees the space: the caller must not. */
-	put_device(&s->dev);
-	return ret;
+}
+
+/* Mappings hold it: its final fput() drops the module reference (see mmap.c). */
+static const struct file_operations sc_anchor_fops = {
+	.owner = THIS_MODULE,
+};
+
+/*
+ * A new space, not yet attached: its memory belongs to its struct device
+ * from here on, and put_device() frees it.
+ */
+static struct sc_space *sc_space_alloc(u32 nr)
+{
+	struct sc_space *s;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return NULL;
+	s->regions = kcalloc(nr, sizeof(*s->regions), GFP_KERNEL);
+	if (!s->regions) {
+		kfree(s);
+		return NULL;
+	}
+	s->nr_regions = nr;
+	spin_lock_init(&s->lock);
+	INIT_LIST_HEAD(&s->fifo);
+	INIT_LIST_HEAD(&s->limbo);
+	mutex_init(&s->alloc_mutex);
+	mutex_init(&s->sync_mutex);
+	INIT_WORK(&s->refill_work, scratch_refill_work);
+	atomic64_set(&s->bytes_written, 0);
+	atomic64_set(&s->bytes_read, 0);
+	atomic64_set(&s->evictions, 0);
+	atomic64_set(&s->verified, 0);
+	atomic64_set(&s->bad, 0);
+	device_initialize(&s->dev);
+	s->dev.class = &scratch_class;
+	s->dev.release = sc_space_release;
+	return s;
 }
 
 int scratch_space_attach(struct scratch_region_spec *specs, char **paths,
@@ -152,27 +191,16 @@ int scratch_space_attach(struct scratch_region_spec *specs, char **paths,
 	u32 i;
 	int ret;
 
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	s = sc_space_alloc(nr);
 	if (!s)
 		return -ENOMEM;
-	s->regions = kcalloc(nr, sizeof(*s->regions), GFP_KERNEL);
-	if (!s->regions) {
-		kfree(s);
-		return -ENOMEM;
+	s->anchor = anon_inode_getfile("[scratch]", &sc_anchor_fops, NULL, O_RDONLY);
+	if (IS_ERR(s->anchor)) {
+		ret = PTR_ERR(s->anchor);
+		s->anchor = NULL;
+		goto err_put;
 	}
-	s->nr_regions = nr;
-	spin_lock_init(&s->lock);
-	INIT_LIST_HEAD(&s->fifo);
-	mutex_init(&s->alloc_mutex);
-	mutex_init(&s->sync_mutex);
-	INIT_WORK(&s->refill_work, scratch_refill_work);
-	atomic64_set(&s->bytes_written, 0);
-	atomic64_set(&s->bytes_read, 0);
-	atomic64_set(&s->evictions, 0);
-	atomic64_set(&s->verified, 0);
-	atomic64_set(&s->bad, 0);
-
-	mutex_lock(&sc_spaces_mutex);
+	/* Opening and reloading may take long: the space is private until registered. */
 	for (i = 0; i < nr; i++) {
 		ret = scratch_region_open(&s->regions[i], paths[i], specs[i].offset,
 					  specs[i].length);
@@ -182,14 +210,11 @@ int scratch_space_attach(struct scratch_region_spec *specs, char **paths,
 	ret = flags & SCRATCH_ATTACH_FORMAT ? sc_format(s, seg_shift) : sc_load(s);
 	if (ret)
 		goto err_work;
+	mutex_lock(&sc_spaces_mutex);
 	ret = sc_space_register(s);
 	if (ret) {
-		/* Freed by its release; only the files and the work are ours. */
-		s->dead = true;
-		cancel_work_sync(&s->refill_work);
-		sc_regions_close(s);
 		mutex_unlock(&sc_spaces_mutex);
-		return ret;
+		goto err_work;
 	}
 	/* An attached space keeps the module loaded. */
 	__module_get(THIS_MODULE);
@@ -206,10 +231,9 @@ err_work:
 	cancel_work_sync(&s->refill_work);
 err_regions:
 	sc_regions_close(s);
-	mutex_unlock(&sc_spaces_mutex);
-	scratch_segs_free(s);
-	kfree(s->regions);
-	kfree(s);
+	fput(s->anchor);
+err_put:
+	put_device(&s->dev);
 	return ret;
 }
 
@@ -244,15 +268,17 @@ int scratch_space_detach(int id)
 	spin_unlock(&s->lock);
 
 	mutex_lock(&s->alloc_mutex);
+	scratch_segs_retry_limbo(s);
 	scratch_segs_write_sealed(s);
 	mutex_unlock(&s->alloc_mutex);
-	ret = scratch_space_sync(s);
+	ret = scratch_space_sync(s, NULL, NULL);
 	if (ret)
 		pr_warn("scratch%d: sync at detach failed: %d\n", id, ret);
 	cancel_work_sync(&s->refill_work);
 	cdev_device_del(&s->cdev, &s->dev);
 	spaces[id] = NULL;
 	sc_regions_close(s);
+	fput(s->anchor);
 	pr_info("scratch%d: detached\n", id);
 	put_device(&s->dev);
 	module_put(THIS_MODULE);
@@ -301,6 +327,8 @@ static int sc_open(struct inode *inode, struct file *file)
 	}
 	s->nr_open++;
 	spin_unlock(&s->lock);
+	/* SYNC reports write errors from here on, as fsync(2) does. */
+	f->wb_since = errseq_sample(&s->wb_err);
 	file->private_data = f;
 	/*
 	 * Cached reads complete inline under io_uring, uncached ones wait on
@@ -401,7 +429,7 @@ static long sc_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 	case SCRATCH_IOC_GET_FEATURES:
 		return scratch_get_features(arg);
 	case SCRATCH_IOC_SYNC:
-		return scratch_space_sync(f->space);
+		return scratch_space_sync(f->space, &f->wb_since, &f->lock);
 	case SCRATCH_IOC_INFO:
 		return sc_get_info(f->space, arg);
 	}
@@ -412,7 +440,7 @@ static int sc_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 {
 	struct sc_file *f = file->private_data;
 
-	return scratch_space_sync(f->space);
+	return scratch_space_sync(f->space, &f->wb_since, &f->lock);
 }
 
 const struct file_operations scratch_space_fops = {

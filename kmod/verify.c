@@ -251,6 +251,32 @@ int scratch_pin_verify(struct sc_space *s, const struct sc_pin *pin, unsigned in
 	return scratch_atom_verify(s, pin->seg, pin->slot, how);
 }
 
+/*
+ * scratch_atom_pin() for a reader or a mapping: the atom's bytes may be
+ * served once it returns 0.  A write error not yet handled on its region is
+ * handled first (it drops atoms not yet durable, maybe this one: their bytes
+ * on the drive are not theirs), and a reloaded atom is verified (@how).
+ */
+int scratch_atom_pin_read(struct sc_space *s, u32 tenant, u64 off, struct sc_pin *pin,
+			  unsigned int how)
+{
+	int ret = scratch_atom_pin(s, tenant, off, pin);
+
+	if (ret)
+		return ret;
+	if (!(pin->state & SC_A_DURABLE) && scratch_region_wb_new(s, pin->seg->region)) {
+		scratch_seg_unpin(s, pin->seg);
+		scratch_region_wb_check(s, pin->seg->region);
+		ret = scratch_atom_pin(s, tenant, off, pin);
+		if (ret)
+			return ret;
+	}
+	ret = scratch_pin_verify(s, pin, how);
+	if (ret)
+		scratch_seg_unpin(s, pin->seg);
+	return ret;
+}
+
 int scratch_verify_ioctl(struct sc_file *f, void __user *arg)
 {
 	struct sc_space *s = f->space;

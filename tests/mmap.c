@@ -3,9 +3,11 @@
  * mmap of atoms: exact bytes with a zero tail, every writable or private
  * mapping refused, mappings outliving their fd (and surviving fork and
  * partial munmap), pinned_segments tracking them, and detach refused while
- * any mapping exists.
+ * any mapping exists.  No syscall that rebuilds a mapping from its file
+ * (remap_file_pages, mremap) reaches bytes outside the mapped atom.
  */
 #include <signal.h>
+#include <sys/syscall.h>
 
 #include "kselftest_harness.h"
 #include "scratch_test.h"
@@ -277,6 +279,63 @@ ST_TEST_F(mm, detach_while_mapped)
 	self->sp.up = false;
 	snprintf(path, sizeof(path), "/sys/class/scratch/scratch%u", self->sp.id);
 	ASSERT_NE(0, access(path, F_OK));
+}
+
+/* The file offset of the mapping at @p, from /proc/self/maps (the device's). */
+static __u64 map_dev_off(const void *p)
+{
+	unsigned long lo, hi, off;
+	char line[512];
+	__u64 r = ~0ULL;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (!f)
+		return r;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx %*s %lx", &lo, &hi, &off) == 3 &&
+		    lo == (unsigned long)p)
+			r = off;
+	fclose(f);
+	return r;
+}
+
+/*
+ * remap_file_pages() re-runs mmap on the VMA's file at any page offset: on
+ * a mapping whose file is the device, page 0 is the superblock and the other
+ * pages are every tenant's atoms.  An atom mapping must not allow it, and
+ * must still show its own bytes afterwards.
+ */
+ST_TEST_F(mm, remap_file_pages_refused)
+{
+	struct st_atom mine, theirs;
+	unsigned char *p;
+	__u64 dev;
+	int fd2;
+
+	fd2 = st_open(self->sp.id, 2);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, st_put_n(fd2, &theirs, 2, 3 * ST_PAGE));
+	ASSERT_EQ(0, st_set_tenant(self->sp.fd, 1));
+	ASSERT_EQ(0, st_put_n(self->sp.fd, &mine, 1, 2 * ST_PAGE));
+	p = st_mmap(self->sp.fd, mine.len, PROT_READ, MAP_SHARED, mine.off);
+	ASSERT_NE(MAP_FAILED, p);
+	dev = map_dev_off(p);
+	ASSERT_NE(~0ULL, dev);
+	/* Device page 0 (superblock), then the other tenant's atom. */
+	EXPECT_EQ(-1, syscall(SYS_remap_file_pages, p, ST_PAGE, 0, 0, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, syscall(SYS_remap_file_pages, p + ST_PAGE, ST_PAGE, 0,
+			      (dev + theirs.off - mine.off) / ST_PAGE, 0));
+	EXPECT_EQ(0, check_map(p, &mine, 0, mine.len));
+	/* Moved, shrunk or copied elsewhere, it stays this atom's pages. */
+	p = mremap(p, mine.len, ST_PAGE, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(MAP_FAILED, mremap(p, ST_PAGE, 2 * ST_PAGE, MREMAP_MAYMOVE));
+	EXPECT_EQ(MAP_FAILED, mremap(p, ST_PAGE, ST_PAGE, MREMAP_MAYMOVE | MREMAP_DONTUNMAP));
+	EXPECT_EQ(0, check_map(p, &mine, 0, ST_PAGE));
+	ASSERT_EQ(0, st_munmap(p, ST_PAGE));
+	EXPECT_EQ(0ULL, pinned(self));
+	ASSERT_EQ(0, st_close(fd2));
 }
 
 TEST_HARNESS_MAIN

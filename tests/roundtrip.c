@@ -265,6 +265,42 @@ ST_TEST_F(rt_misc, neighbours_clipped)
 		ASSERT_NE(a[i - 1].off / ST_PAGE, a[i].off / ST_PAGE);
 }
 
+/*
+ * The same through io_uring, cold: a read that finds its pages uncached is
+ * retried by io_uring (waiting on the page, or in a worker), and a retry must
+ * not run on from the atom's end into the next atom of the same tenant.
+ */
+ST_TEST_F_TIMEOUT(rt_misc, uring_cold_neighbours_clipped, 300)
+{
+	enum { NA = 8, ALEN = 4 * ST_PAGE, BUF = 16 * ST_PAGE, ROUNDS = 100 };
+	unsigned char *buf = malloc(BUF);
+	struct st_atom a[NA];
+	struct io_uring ring;
+	int i, k, dev, r;
+
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i < NA; i++)
+		ASSERT_EQ(0, st_put_n(self->sp.fd, &a[i], 40 + i, ALEN));
+	ASSERT_EQ(0, st_sync(self->sp.fd));
+	dev = open(st_dev(0), O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, io_uring_queue_init(8, &ring, 0));
+	for (r = 0; r < ROUNDS; r++) {
+		k = r % (NA - 1);
+		/* Clean after the sync: this drops them, so the read starts cold. */
+		ASSERT_EQ(0, posix_fadvise(dev, 0, 0, POSIX_FADV_DONTNEED));
+		memset(buf, 0xee, BUF);
+		ASSERT_EQ(ALEN, st_uring_read(&ring, self->sp.fd, buf, BUF, a[k].off))
+			TH_LOG("round %d atom %d", r, k);
+		ASSERT_EQ(-1, st_check(buf, ALEN, a[k].seed, 0)) TH_LOG("round %d", r);
+		for (i = ALEN; i < BUF; i++)
+			ASSERT_EQ(0xee, buf[i]) TH_LOG("round %d: byte %d written", r, i);
+	}
+	io_uring_queue_exit(&ring);
+	close(dev);
+	free(buf);
+}
+
 ST_TEST_F(rt_misc, not_an_atom_enoent)
 {
 	unsigned char buf[256], page[ST_PAGE];

@@ -2,8 +2,13 @@
 /*
  * Durability: SYNC, fsync and fdatasync succeed and leave no dirty pages
  * behind, and committed atoms come back byte-exact after detach + reattach
- * whether or not they were synced first (detach syncs).
+ * whether or not they were synced first (detach syncs).  A sync cut short
+ * (its caller killed) leaves everything for the next one.
  */
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
 #include "kselftest_harness.h"
 #include "scratch_test.h"
 
@@ -116,6 +121,62 @@ ST_TEST_F(sy, detach_syncs)
 	ASSERT_EQ((__u64)(N + N / 2), st_counter(self->sp.id, "atoms"));
 	for (i = 0; i < N / 2; i++)
 		ASSERT_EQ(0, st_verify(self->sp.fd, &a[i])) TH_LOG("new atom %d", i);
+}
+
+#define KILL_ROUNDS	6
+#define KILL_ATOMS	32
+
+/*
+ * A process killed while in SYNC (SIGKILL, the OOM killer) aborts that sync.
+ * The atoms it was making durable must stay for the next sync: after a
+ * later SYNC that returns 0 and a reattach, every one of them is there.
+ * Each round kills a little later, so that some kills land in the payload
+ * flush and some in the table writes.
+ */
+ST_TEST_F_TIMEOUT(sy, killed_in_sync, 600)
+{
+	static const unsigned int delay_us[KILL_ROUNDS] = { 0, 500, 2000, 8000, 30000, 100000 };
+	struct st_atom *a;
+	int round, i;
+
+	ST_REQUIRE(SCRATCH_F_RELOAD);
+	a = mmap(NULL, KILL_ROUNDS * KILL_ATOMS * sizeof(*a), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	for (round = 0; round < KILL_ROUNDS; round++) {
+		struct st_atom *ra = a + round * KILL_ATOMS;
+		int go[2], status;
+		char c = 0;
+		pid_t pid;
+
+		ASSERT_EQ(0, pipe(go));
+		pid = st_fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			int fd = st_open(self->sp.id, -1);
+
+			if (fd < 0 || put_all(fd, ra, KILL_ATOMS, 1000 + round * KILL_ATOMS))
+				_exit(1);
+			if (write(go[1], &c, 1) != 1)
+				_exit(1);
+			st_sync(fd);
+			_exit(0);
+		}
+		close(go[1]);
+		ASSERT_EQ(1, read(go[0], &c, 1)) TH_LOG("round %d: child failed", round);
+		close(go[0]);
+		usleep(delay_us[round]);
+		kill(pid, SIGKILL);
+		ASSERT_EQ(pid, st_waitpid(pid, &status));
+		ASSERT_EQ(0, st_sync(self->sp.fd)) TH_LOG("round %d", round);
+	}
+	ASSERT_EQ(0, st_space_down(&self->sp));
+	ASSERT_EQ(0, st_drop_caches());
+	ASSERT_EQ(0, st_space_reload(&self->sp, &self->r, 1));
+	ASSERT_EQ((__u64)(KILL_ROUNDS * KILL_ATOMS), st_counter(self->sp.id, "atoms"));
+	for (i = 0; i < KILL_ROUNDS * KILL_ATOMS; i++)
+		ASSERT_EQ(0, st_verify(self->sp.fd, &a[i])) TH_LOG("atom %d", i);
+	munmap(a, KILL_ROUNDS * KILL_ATOMS * sizeof(*a));
 }
 
 TEST_HARNESS_MAIN

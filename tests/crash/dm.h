@@ -11,6 +11,7 @@
 #define SCRATCH_CRASH_DM_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,23 +60,16 @@ static inline int dm_call(unsigned long cmd, struct dm_ioctl *io)
 }
 
 /*
- * Create device @name with @n targets: lines[i] is "START LEN TYPE PARAMS..."
- * in 512-byte sectors, as dmsetup tables are written.  Loads the table,
- * resumes the device and makes /dev/mapper/@name.
+ * Load @n targets into @name's inactive table: lines[i] is "START LEN TYPE
+ * PARAMS..." in 512-byte sectors, as dmsetup tables are written.
  */
-static inline int dm_create(const char *name, char *const *lines, int n)
+static inline int dm_load(const char *name, char *const *lines, int n)
 {
-	unsigned long long dev;
 	__u64 buf[DM_BUF_SIZE / 8];
 	struct dm_ioctl *io = dm_req(buf, name);
-	char path[256];
 	size_t off = sizeof(*io);
-	int i, r;
+	int i;
 
-	r = dm_call(DM_DEV_CREATE, io);
-	if (r)
-		return r;
-	io = dm_req(buf, name);
 	for (i = 0; i < n; i++) {
 		struct dm_target_spec *sp = (void *)((char *)buf + off);
 		unsigned long long start, len;
@@ -84,15 +78,11 @@ static inline int dm_create(const char *name, char *const *lines, int n)
 		size_t plen;
 
 		if (sscanf(lines[i], "%llu %llu %15s %n", &start, &len, type, &used) != 3 ||
-		    !used) {
-			r = -EINVAL;
-			goto undo;
-		}
+		    !used)
+			return -EINVAL;
 		plen = strlen(lines[i] + used) + 1;
-		if (off + sizeof(*sp) + plen + 8 > DM_BUF_SIZE) {
-			r = -E2BIG;
-			goto undo;
-		}
+		if (off + sizeof(*sp) + plen + 8 > DM_BUF_SIZE)
+			return -E2BIG;
 		sp->sector_start = start;
 		sp->length = len;
 		snprintf(sp->target_type, sizeof(sp->target_type), "%s", type);
@@ -101,15 +91,44 @@ static inline int dm_create(const char *name, char *const *lines, int n)
 		off += sp->next;
 	}
 	io->target_count = n;
-	r = dm_call(DM_TABLE_LOAD, io);
+	return dm_call(DM_TABLE_LOAD, io);
+}
+
+/* Suspend @name (with @flags, e.g. DM_NOFLUSH_FLAG), or resume it (@suspend false). */
+static inline int dm_suspend(const char *name, bool suspend, __u32 flags, __u64 *dev)
+{
+	__u64 buf[DM_BUF_SIZE / 8];
+	struct dm_ioctl *io = dm_req(buf, name);
+	int r;
+
+	io->flags = (suspend ? DM_SUSPEND_FLAG : 0) | flags;
+	r = dm_call(DM_DEV_SUSPEND, io);
+	if (!r && dev)
+		*dev = io->dev;
+	return r;
+}
+
+/*
+ * Create device @name with @n targets (see dm_load()): loads the table,
+ * resumes the device and makes /dev/mapper/@name.
+ */
+static inline int dm_create(const char *name, char *const *lines, int n)
+{
+	__u64 buf[DM_BUF_SIZE / 8];
+	char path[256];
+	__u64 dev;
+	int r;
+
+	r = dm_call(DM_DEV_CREATE, dm_req(buf, name));
+	if (r)
+		return r;
+	r = dm_load(name, lines, n);
 	if (r)
 		goto undo;
-	io = dm_req(buf, name);		/* no DM_SUSPEND_FLAG: resume = activate */
-	r = dm_call(DM_DEV_SUSPEND, io);
+	r = dm_suspend(name, false, 0, &dev);	/* resume = activate */
 	if (r)
 		goto undo;
 	/* The kernel's encoding of dev_t (huge_encode_dev). */
-	dev = io->dev;
 	snprintf(path, sizeof(path), "/dev/mapper/%s", name);
 	unlink(path);
 	if (mknod(path, S_IFBLK | 0600,
@@ -120,9 +139,20 @@ static inline int dm_create(const char *name, char *const *lines, int n)
 	}
 	return 0;
 undo:
-	io = dm_req(buf, name);
-	dm_call(DM_DEV_REMOVE, io);
+	dm_call(DM_DEV_REMOVE, dm_req(buf, name));
 	return r;
+}
+
+/* Swap @name's table for @n new targets: suspend, load, resume. */
+static inline int dm_reload(const char *name, char *const *lines, int n)
+{
+	int r = dm_suspend(name, true, 0, NULL);
+
+	if (r)
+		return r;
+	r = dm_load(name, lines, n);
+	/* Resume swaps in the new table if it loaded, else resumes the old one. */
+	return dm_suspend(name, false, 0, NULL) ?: r;
 }
 
 static inline int dm_remove(const char *name)
