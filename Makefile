@@ -72,7 +72,7 @@ $(B)/scratchctl: tools/scratchctl.c kmod/core.c kmod/core.h kmod/core_env.h $(LI
 	$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -static -o $@ $< kmod/core.c $(LIB_A) $(LIB_DEPS)
 
 tests: $(TESTS)
-$(B)/tests/%: tests/%.c tests/scratch_test.h include/uapi/scratch.h $(KSRC)/.done
+$(B)/tests/%: tests/%.c tests/scratch_test.h tests/crash/dm.h include/uapi/scratch.h $(KSRC)/.done
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) $(HARNESS) -static -pthread -o $@ $< -luring -lxxhash
 

@@ -84,7 +84,7 @@ struct sc_segment *scratch_atom_pin_id(struct sc_space *s, u32 tenant,
 
 	spin_lock(&s->lock);
 	if (sc_find_id_locked(s, tenant, p, &seg))
-		seg->pins++;
+		sc_seg_pin_locked(s, seg);
 	else
 		seg = NULL;
 	spin_unlock(&s->lock);
@@ -119,7 +119,7 @@ int scratch_atom_pin(struct sc_space *s, u32 tenant, u64 off, struct sc_pin *pin
 	pin->avail = start + a->stored_len - off;
 	pin->slot = a - seg->atoms;
 	pin->state = a->state;
-	seg->pins++;
+	sc_seg_pin_locked(s, seg);
 	spin_unlock(&s->lock);
 	return 0;
 missing:
@@ -262,7 +262,7 @@ found:
 	};
 	res->off = sc_space_off(s, seg->idx, seg->next_page);
 	seg->next_page += pages;
-	seg->pins++;
+	sc_seg_pin_locked(s, seg);
 	p.seg = seg->idx;
 	p.gen = seg->gen;
 	p.slot = res->slot;
@@ -282,7 +282,7 @@ static void sc_resv_drop(struct sc_space *s, struct sc_resv *res)
 {
 	spin_lock(&s->lock);
 	res->seg->atoms[res->slot].state = SC_A_EMPTY;
-	res->seg->pins--;
+	sc_seg_unpin_locked(s, res->seg);
 	spin_unlock(&s->lock);
 	sc_resv_free(res);
 }
@@ -397,7 +397,7 @@ static int sc_commit(struct sc_file *f, void __user *arg)
 	s->nr_atoms++;
 	s->used_pages += pages;
 	sc_mark_dirty_locked(seg, res->slot);
-	seg->pins--;
+	sc_seg_unpin_locked(s, seg);
 	spin_unlock(&s->lock);
 	sc_resv_free(res);
 	return 0;
@@ -463,7 +463,7 @@ static int sc_stat(struct sc_file *f, void __user *arg)
 	}
 	copy = *a;
 	if (p.part)
-		seg->pins++;
+		sc_seg_pin_locked(s, seg);
 	spin_unlock(&s->lock);
 
 	req.offset = sc_space_off(s, p.seg, copy.page);

@@ -85,7 +85,7 @@ static void sc_map_get(struct sc_segment *seg)
 
 	get_file(s->anchor);
 	spin_lock(&s->lock);
-	seg->pins++;
+	sc_seg_pin_locked(s, seg);
 	s->nr_maps++;
 	spin_unlock(&s->lock);
 }
@@ -109,7 +109,7 @@ static void sc_vm_close(struct vm_area_struct *vma)
 	struct file *anchor = s->anchor;
 
 	spin_lock(&s->lock);
-	seg->pins--;
+	sc_seg_unpin_locked(s, seg);
 	s->nr_maps--;
 	spin_unlock(&s->lock);
 	fput(anchor);

@@ -172,6 +172,8 @@ struct sc_space {
 	u64 nr_atoms;
 	u64 used_pages;
 	u64 nr_unverified;	/* sum of the segments' nr_unverified */
+	u64 nr_slots;		/* sum of the segments' cap (index RAM) */
+	u32 nr_pinned;		/* segments with pins */
 	u32 nr_open;		/* open fds of /dev/scratchN */
 	u32 nr_maps;		/* live mappings (VMAs) */
 	bool dead;		/* detached: no new opens */
@@ -221,6 +223,35 @@ static inline void scratch_file_bind(struct sc_file *f)
 {
 	if (!READ_ONCE(f->bound))
 		WRITE_ONCE(f->bound, true);
+}
+
+/*
+ * Pins keep a segment from eviction; s->nr_pinned counts the segments with
+ * any.  Caller holds s->lock.
+ */
+static inline void sc_seg_pin_locked(struct sc_space *s, struct sc_segment *seg)
+{
+	lockdep_assert_held(&s->lock);
+	if (!seg->pins++)
+		s->nr_pinned++;
+}
+
+static inline void sc_seg_unpin_locked(struct sc_space *s, struct sc_segment *seg)
+{
+	lockdep_assert_held(&s->lock);
+	if (WARN_ON_ONCE(!seg->pins))
+		return;
+	if (!--seg->pins)
+		s->nr_pinned--;
+}
+
+/* The index of @seg now has @cap entries (atom_ram).  Caller holds s->lock. */
+static inline void sc_seg_set_cap_locked(struct sc_space *s, struct sc_segment *seg, u32 cap)
+{
+	lockdep_assert_held(&s->lock);
+	s->nr_slots += cap;
+	s->nr_slots -= seg->cap;
+	seg->cap = cap;
 }
 
 static inline bool sc_is_zero(const void *p, size_t n)
@@ -313,7 +344,6 @@ void scratch_refill_work(struct work_struct *work);
 void scratch_segs_write_sealed(struct sc_space *s);
 void scratch_segs_retry_limbo(struct sc_space *s);
 void scratch_seg_seal_locked(struct sc_space *s, struct sc_segment *seg);
-u32 scratch_pinned_segments(struct sc_space *s);
 struct sc_pin;
 bool scratch_pin_put(struct sc_space *s, const struct sc_pin *pin);
 

@@ -191,7 +191,7 @@ int scratch_seg_open_next(struct sc_space *s, u32 hint)
 
 	spin_lock(&s->lock);
 	seg->atoms = atoms;
-	seg->cap = SC_INITIAL_SLOTS;
+	sc_seg_set_cap_locked(s, seg, SC_INITIAL_SLOTS);
 	seg->seq = seq;
 	seg->next_page = s->geom.first_page;
 	seg->nr_used = 0;
@@ -241,7 +241,7 @@ static int sc_seg_resize(struct sc_space *s, struct sc_segment *seg, u32 cap,
 		memcpy(atoms, seg->atoms, seg->nr_used * sizeof(*atoms));
 		old = seg->atoms;
 		seg->atoms = atoms;
-		seg->cap = cap;
+		sc_seg_set_cap_locked(s, seg, cap);
 		atoms = NULL;
 	}
 	spin_unlock(&s->lock);
@@ -268,8 +268,7 @@ int scratch_seg_grow(struct sc_space *s, struct sc_segment *seg)
 void scratch_seg_unpin(struct sc_space *s, struct sc_segment *seg)
 {
 	spin_lock(&s->lock);
-	WARN_ON_ONCE(!seg->pins);
-	seg->pins--;
+	sc_seg_unpin_locked(s, seg);
 	spin_unlock(&s->lock);
 }
 
@@ -280,23 +279,10 @@ bool scratch_pin_put(struct sc_space *s, const struct sc_pin *pin)
 	bool live;
 
 	spin_lock(&s->lock);
-	WARN_ON_ONCE(!seg->pins);
-	seg->pins--;
+	sc_seg_unpin_locked(s, seg);
 	live = (seg->atoms[pin->slot].state & SC_A_STATE) == SC_A_LIVE;
 	spin_unlock(&s->lock);
 	return live;
-}
-
-u32 scratch_pinned_segments(struct sc_space *s)
-{
-	u32 n = 0;
-	u64 i;
-
-	spin_lock(&s->lock);
-	for (i = 0; i < s->nr_segs; i++)
-		n += s->segs[i].pins != 0;
-	spin_unlock(&s->lock);
-	return n;
 }
 
 /*
@@ -338,7 +324,7 @@ int scratch_evict_one(struct sc_space *s)
 	seg->nr_unverified = 0;
 	atoms = seg->atoms;
 	seg->atoms = NULL;
-	seg->cap = 0;
+	sc_seg_set_cap_locked(s, seg, 0);
 	seg->nr_used = 0;
 	seg->nr_live = 0;
 	seg->live_pages = 0;
@@ -570,7 +556,9 @@ static int sc_reload_table(struct sc_space *s, struct sc_segment *seg, void **ta
 		seg->live_pages += sc_pages(ri.stored_len);
 	}
 	seg->atoms = atoms;
+	/* The space is not attached yet: no lock needed. */
 	seg->cap = top;
+	s->nr_slots += top;
 	seg->nr_used = top;
 	seg->next_page = next;
 	return 0;

@@ -354,8 +354,6 @@ static int sc_release(struct inode *inode, struct file *file)
 
 void scratch_space_info(struct sc_space *s, struct scratch_info *info)
 {
-	u64 ram = 0, i;
-
 	memset(info, 0, sizeof(*info));
 	info->size = sizeof(*info);
 	info->space_id = s->id;
@@ -363,22 +361,21 @@ void scratch_space_info(struct sc_space *s, struct scratch_info *info)
 	info->seg_shift = s->geom.seg_shift;
 	info->capacity = s->nr_segs * s->geom.payload_pages * SC_PAGE;
 	info->nr_segments = s->nr_segs;
-	info->pinned_segments = scratch_pinned_segments(s);
 	spin_lock(&s->lock);
+	info->pinned_segments = s->nr_pinned;
 	info->free_segments = s->nr_free;
 	info->used_bytes = s->used_pages * SC_PAGE;
 	info->atoms = s->nr_atoms;
 	info->unverified = s->nr_unverified;
-	for (i = 0; i < s->nr_segs; i++)
-		ram += (u64)s->segs[i].cap * sizeof(struct sc_atom);
+	info->atom_ram_bytes = s->nr_slots * sizeof(struct sc_atom);
 	spin_unlock(&s->lock);
-	info->atom_ram_bytes = ram;
 	info->evictions = atomic64_read(&s->evictions);
 	info->bytes_written = atomic64_read(&s->bytes_written);
 	info->bytes_read = atomic64_read(&s->bytes_read);
 	info->reload_us = s->reload_us;
 	info->verified = atomic64_read(&s->verified);
 	info->bad = atomic64_read(&s->bad);
+	info->write_errors = atomic64_read(&s->wb_errors);
 }
 
 /* Output-only structs follow the input rules too, so that they can grow. */
@@ -412,8 +409,7 @@ static int sc_get_info(struct sc_space *s, void __user *arg)
 	struct scratch_info info;
 	int ret;
 
-	ret = sc_out_struct_check(&info, sizeof(info), arg, info.reserved,
-				  sizeof(info.reserved));
+	ret = scratch_struct_in(&info, sizeof(info), arg);
 	if (ret)
 		return ret;
 	scratch_space_info(s, &info);

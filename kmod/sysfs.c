@@ -31,6 +31,7 @@ SC_INFO_ATTR(atom_ram, info.atom_ram_bytes);
 SC_INFO_ATTR(unverified, info.unverified);
 SC_INFO_ATTR(verified, info.verified);
 SC_INFO_ATTR(bad, info.bad);
+SC_INFO_ATTR(write_errors, info.write_errors);
 
 static struct attribute *sc_space_attrs[] = {
 	&dev_attr_capacity.attr,
@@ -49,6 +50,7 @@ static struct attribute *sc_space_attrs[] = {
 	&dev_attr_unverified.attr,
 	&dev_attr_verified.attr,
 	&dev_attr_bad.attr,
+	&dev_attr_write_errors.attr,
 	NULL,
 };
 

@@ -335,7 +335,7 @@ static int sc_scrub_next(struct sc_space *s, struct sc_scrub_pos *pos, bool rech
 			if ((a->state & SC_A_STATE) != SC_A_LIVE)
 				continue;
 			if (recheck || (a->state & (SC_A_UNVERIFIED | SC_A_BAD))) {
-				seg->pins++;
+				sc_seg_pin_locked(s, seg);
 				pos->gen = seg->gen;
 				pos->len = a->stored_len;
 				pos->state = a->state;

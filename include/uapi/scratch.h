@@ -281,7 +281,7 @@ struct scratch_info {
 	__u64	unverified;	/* live atoms reloaded and not yet verified */
 	__u64	verified;	/* verifications passed since attach (RECHECK counts again) */
 	__u64	bad;		/* atoms that failed verification since attach */
-	__u64	reserved[1];
+	__u64	write_errors;	/* write errors since attach (each dropped the unsynced atoms of its region) */
 };
 
 /*

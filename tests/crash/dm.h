@@ -143,10 +143,14 @@ undo:
 	return r;
 }
 
-/* Swap @name's table for @n new targets: suspend, load, resume. */
+/*
+ * Swap @name's table for @n new targets: suspend, load, resume.  The suspend
+ * skips the freeze that would write the device's dirty page cache first: a
+ * test that switches to failing writes wants those pages to fail.
+ */
 static inline int dm_reload(const char *name, char *const *lines, int n)
 {
-	int r = dm_suspend(name, true, 0, NULL);
+	int r = dm_suspend(name, true, DM_SKIP_LOCKFS_FLAG, NULL);
 
 	if (r)
 		return r;
