@@ -2,10 +2,13 @@
 # scratch: kernel module, library, tools and tests.  `make demo` and `make check`
 # do everything on a fresh Debian 12 machine (as root: they install packages).
 
-KVER_61   ?= $(shell ls -d /lib/modules/6.1.*-amd64/build 2>/dev/null | sort -V | tail -n 1 | cut -d/ -f4)
-KVER_612  ?= $(shell ls -d /lib/modules/6.12.*-amd64/build 2>/dev/null | sort -V | tail -n 1 | cut -d/ -f4)
+kver_of    = $(shell ls -d /lib/modules/$(1)/build 2>/dev/null | grep $(2) -e '-rt-amd64/' | sort -V | tail -n 1 | cut -d/ -f4)
+KVER_61   ?= $(call kver_of,6.1.*-amd64,-v)
+KVER_612  ?= $(call kver_of,6.12.*-amd64,-v)
+KVER_RT   ?= $(call kver_of,6.1.*-rt-amd64,)
 KDIR      ?= /lib/modules/$(KVER_61)/build
 KDIR_612  ?= /lib/modules/$(KVER_612)/build
+KDIR_RT   ?= /lib/modules/$(KVER_RT)/build
 B         := build
 KSRC      := $(B)/ksrc
 SHADOW    := $(B)/k6.12
@@ -24,7 +27,7 @@ UNIT_SRC  := $(wildcard tests/unit/*.c)
 UNITS     := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 TOOLS     := $(B)/scratchctl
 
-.PHONY: all deps module module-6.12 tools tests units check check-6.1 check-6.12 fuzz crashtest \
+.PHONY: all deps module module-6.12 module-rt module-debug debug-kernel tools tests units check check-6.1 check-6.12 fuzz crashtest \
 	unit demo bench lint sparse clean
 .DEFAULT_GOAL := all
 
@@ -38,14 +41,30 @@ module: kmod/scratch.ko
 kmod/scratch.ko: $(KMOD_SRC) include/uapi/scratch.h
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
-# 6.12 builds in a shadow tree: Kbuild writes objects (and generated sources)
-# beside the sources, so it gets copies; with symlinks its modpost output
-# landed in kmod/ and broke the 6.1 module.
+# The other kernels build in shadow trees: Kbuild writes objects (and generated sources)
+# beside the sources, so each gets copies; with symlinks its modpost output landed in kmod/
+# and broke the 6.1 module.  shadow_build DIR KDIR
+define shadow_build
+	@mkdir -p $(1)/kmod $(1)/include/uapi
+	@for f in $(KMOD_SRC) include/uapi/scratch.h; do cmp -s $$f $(1)/$$f || cp $$f $(1)/$$f; done
+	$(MAKE) -C $(2) M=$(CURDIR)/$(1) W=1 modules
+endef
+
 module-6.12: $(SHADOW)/kmod/scratch.ko
 $(SHADOW)/kmod/scratch.ko: $(KMOD_SRC) include/uapi/scratch.h
-	@mkdir -p $(SHADOW)/kmod $(SHADOW)/include/uapi
-	@for f in $(KMOD_SRC) include/uapi/scratch.h; do cmp -s $$f $(SHADOW)/$$f || cp $$f $(SHADOW)/$$f; done
-	$(MAKE) -C $(KDIR_612) M=$(CURDIR)/$(SHADOW) W=1 modules
+	$(call shadow_build,$(SHADOW),$(KDIR_612))
+
+# Debian's 6.1 PREEMPT_RT kernel (linux-headers-rt-amd64).
+module-rt: $(B)/krt/kmod/scratch.ko
+$(B)/krt/kmod/scratch.ko: $(KMOD_SRC) include/uapi/scratch.h
+	$(call shadow_build,$(B)/krt,$(KDIR_RT))
+
+# The debug kernel (KASAN, lockdep, kmemleak, fault injection), built once and cached by
+# scripts/debug-kernel.sh outside the tree.
+debug-kernel:
+	@scripts/debug-kernel.sh
+module-debug: debug-kernel
+	$(call shadow_build,$(B)/kdebug,$$(scripts/debug-kernel.sh --dir)/build)
 
 sparse:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 W=1 modules
@@ -94,8 +113,8 @@ check-6.12: deps
 	@tests/check.sh 6.12
 
 check: deps
-	@$(MAKE) -s all module-6.12
-	@tests/check.sh unit 6.1 6.12 crash
+	@$(MAKE) -s all module-6.12 module-rt module-debug
+	@tests/check.sh unit 6.1 6.12 rt debug crash
 
 # Hundreds of power cuts (make check runs 25).
 crashtest: deps

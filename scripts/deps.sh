@@ -8,6 +8,7 @@ pkgs=(
 	qemu-system-x86 qemu-utils busybox-static
 	linux-image-amd64 linux-headers-amd64
 	linux-image-6.12-amd64 linux-headers-6.12-amd64
+	linux-image-rt-amd64 linux-headers-rt-amd64
 	linux-source-6.1
 	liburing-dev libzstd-dev libxxhash-dev
 	sparse fio clang libclang-rt-14-dev

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Body of `make check`: native unit tests and the VM suite per kernel, each logged, then one TAP summary line.
 #
-# Usage: tests/check.sh [unit] [6.1] [6.12] [crash]    (no argument: all four)
+# Usage: tests/check.sh [unit] [6.1] [6.12] [rt] [debug] [crash]    (no argument: all)
+#   rt: Debian's 6.1 PREEMPT_RT kernel; debug: the project's 6.1 debug kernel (KASAN, lockdep,
+#   kmemleak, fault injection; scripts/debug-kernel.sh builds it once).
 # Logs: build/check/unit.tap, build/check/<kernel>.tap.  Every stage runs even if an earlier one
 # failed; the last output line is "N passed, N failed"; exit 1 on any failure.
 # Environment: SCRATCH_CHECK_VM_TIMEOUT (seconds per VM run, default 1200).
@@ -12,7 +14,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 OUT=build/check
 mkdir -p "$OUT"
-[ $# -gt 0 ] || set -- unit 6.1 6.12 crash
+[ $# -gt 0 ] || set -- unit 6.1 6.12 rt debug crash
 
 logs=()
 rc=0
@@ -51,16 +53,22 @@ for what in "$@"; do
 		# make install, pkg-config, the ABI lists and the man pages, as a new user meets them.
 		stage install "$OUT/install.tap" scripts/install-check.sh
 		;;
-	6.1 | 6.12)
+	6.1 | 6.12 | rt)
 		stage "vm-$what" "$OUT/$what.tap" tests/vm/run.sh --kernel "$what" --drives 2 \
 			--drive-size 1G --timeout "${SCRATCH_CHECK_VM_TIMEOUT:-1200}" -- check
+		;;
+	debug)
+		# KASAN and lockdep make the guest several times slower: more time per program.
+		stage "vm-$what" "$OUT/$what.tap" tests/vm/run.sh --kernel debug --drives 2 \
+			--drive-size 1G --mem 3G --test-timeout 1500 \
+			--timeout "${SCRATCH_CHECK_DEBUG_TIMEOUT:-2400}" -- check
 		;;
 	crash)
 		# Power cuts: SIGKILL of QEMU during writes, syncs and evictions.
 		stage crash "$OUT/crash.tap" tests/crashtest.sh "${SCRATCH_CHECK_CUTS:-25}" --kernel 6.1
 		;;
 	*)
-		echo "check.sh: unknown stage '$what' (unit, 6.1, 6.12, crash)" >&2
+		echo "check.sh: unknown stage '$what' (unit, 6.1, 6.12, rt, debug, crash)" >&2
 		exit 2
 		;;
 	esac

@@ -876,8 +876,14 @@ static inline int st_cleanup(void)
 		st_close(st_fds[st_nfds - 1]);
 	while (st_nspaces > 0) {
 		__u32 id = st_spaces[st_nspaces - 1];
-		int r = st_detach(id);
+		int r, tries;
 
+		/*
+		 * A closed io_uring drops its file references from a workqueue:
+		 * the space may stay busy for a moment (seen on PREEMPT_RT).
+		 */
+		for (tries = 0; (r = st_detach(id)) == -EBUSY && tries < 100; tries++)
+			usleep(20000);
 		if (r) {
 			fprintf(stderr, "# cleanup: detach scratch%u: %s\n", id, strerror(-r));
 			st_untrack_space(id);

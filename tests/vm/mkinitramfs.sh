@@ -12,6 +12,7 @@
 #   SCRATCH_VM_TESTS   directory whose executables go to /tests   (default build/tests)
 #   SCRATCH_VM_BENCH   directory whose files go to /bench         (default build/bench)
 #   SCRATCH_VM_TOOLS   scratchctl binary installed as /bin/scratchctl (default build/scratchctl)
+#   SCRATCH_VM_MODDIR  the kernel's module directory (default /lib/modules/KVER)
 #   SCRATCH_VM_FORCE=1 rebuild even if nothing changed
 # The archive is rebuilt only when the set of inputs, or any input's size/mtime, changed
 # (a manifest is kept next to OUT as OUT.manifest).
@@ -29,7 +30,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 TESTS_DIR=${SCRATCH_VM_TESTS:-$ROOT/build/tests}
 BENCH_DIR=${SCRATCH_VM_BENCH:-$ROOT/build/bench}
 TOOL=${SCRATCH_VM_TOOLS:-$ROOT/build/scratchctl}
-MODDIR=/lib/modules/$KVER
+MODDIR=${SCRATCH_VM_MODDIR:-/lib/modules/$KVER}
 BUSYBOX=/bin/busybox
 
 [ -f "$MODDIR/modules.dep" ] || die "$MODDIR/modules.dep not found (is the $KVER kernel installed?)"

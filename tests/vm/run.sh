@@ -7,7 +7,9 @@ usage() {
 	cat <<'EOF'
 Usage: tests/vm/run.sh [options] [--] MODE [ARGS...]
   MODE                 guest script /guest/MODE.sh (check, demo, bench); ARGS are passed to it
-  --kernel 6.1|6.12|KVER  guest kernel: newest /boot/vmlinuz-<series>.*-amd64, or an exact KVER (default 6.1)
+  --kernel 6.1|6.12|rt|debug|KVER  guest kernel: newest /boot/vmlinuz-<series>.*-amd64, Debian's
+                       6.1 PREEMPT_RT kernel, the project's debug kernel (scripts/debug-kernel.sh:
+                       KASAN, lockdep, kmemleak, fault injection), or an exact KVER (default 6.1)
   --module PATH        scratch.ko to load (default kmod/scratch.ko for 6.1, build/k6.12/kmod/scratch.ko for 6.12)
   --tests DIR          directory whose executables become /tests (default build/tests; env SCRATCH_VM_TESTS)
   --drives N           number of emulated NVMe drives, serials sc0..sc<N-1> (default 2)
@@ -110,12 +112,30 @@ for f in ${FILES[@]+"${FILES[@]}"}; do
 done
 
 # ---- kernel and module -------------------------------------------------------------------
+# MODDIR: where the guest's driver modules come from (mkinitramfs.sh).
+MODDIR=
 case $KERNEL in
 6.1 | 6.12)
-	vmlinuz=$(printf '%s\n' /boot/vmlinuz-"$KERNEL".*-amd64 | grep -v '\*' | sort -V | tail -n 1) || true
+	# Debian's generic kernels of that series (not the -rt one).
+	vmlinuz=$(printf '%s\n' /boot/vmlinuz-"$KERNEL".*-amd64 | grep -v -e '\*' -e '-rt-amd64$' |
+		sort -V | tail -n 1) || true
 	[ -n "$vmlinuz" ] || vmfail "no /boot/vmlinuz-$KERNEL.*-amd64 (run make deps)"
 	kver=${vmlinuz#/boot/vmlinuz-}
 	series=$KERNEL
+	;;
+rt)
+	vmlinuz=$(printf '%s\n' /boot/vmlinuz-6.1.*-rt-amd64 | grep -v '\*' | sort -V | tail -n 1) || true
+	[ -n "$vmlinuz" ] || vmfail "no /boot/vmlinuz-6.1.*-rt-amd64 (run make deps)"
+	kver=${vmlinuz#/boot/vmlinuz-}
+	series=rt
+	;;
+debug)
+	kdir=$("$ROOT/scripts/debug-kernel.sh" --dir --no-build) ||
+		vmfail "the debug kernel is not built (scripts/debug-kernel.sh, or make check)"
+	vmlinuz=$kdir/bzImage
+	kver=$(cat "$kdir/kver")
+	MODDIR=$kdir/root/lib/modules/$kver
+	series=debug
 	;;
 *)
 	kver=$KERNEL
@@ -127,13 +147,16 @@ esac
 if [ -z "$MODULE" ]; then
 	case $series in
 	6.12) MODULE=$ROOT/build/k6.12/kmod/scratch.ko ;;
+	rt) MODULE=$ROOT/build/krt/kmod/scratch.ko ;;
+	debug) MODULE=$ROOT/build/kdebug/kmod/scratch.ko ;;
 	*) MODULE=$ROOT/kmod/scratch.ko ;;
 	esac
 fi
-[ -f "$MODULE" ] || vmfail "module $MODULE not built (make module / make module-6.12)"
+[ -f "$MODULE" ] || vmfail "module $MODULE not built (make module / module-6.12 / module-rt / module-debug)"
 vermagic=$(modinfo -F vermagic "$MODULE" 2>/dev/null | cut -d' ' -f1) || true
 [ -z "$vermagic" ] || [ "$vermagic" = "$kver" ] ||
 	vmfail "$MODULE was built for $vermagic, not for $kver"
+export SCRATCH_VM_MODDIR=${MODDIR:-/lib/modules/$kver}
 command -v qemu-system-x86_64 >/dev/null || vmfail "qemu-system-x86_64 not installed (make deps)"
 
 VMDIR=${SCRATCH_VM_DIR:-$ROOT/build/vm}

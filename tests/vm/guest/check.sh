@@ -14,6 +14,11 @@
 . /guest/lib.sh
 
 T=${SC_TEST_TIMEOUT:-${SC_TIMEOUT:-600}}
+
+# A debug kernel's kmemleak: forget what boot left, so that the scan after rmmod reports
+# only what the suite leaked.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+[ -w $KMEMLEAK ] && echo clear >$KMEMLEAK
 [ -n "$T" ] || T=600
 failed=0
 count=0
@@ -85,6 +90,22 @@ if [ $# -eq 0 ] && grep -q '^scratch ' /proc/modules; then
 		failed=1
 	fi
 	sc_test_end rmmod
+fi
+
+if [ $# -eq 0 ] && [ -w $KMEMLEAK ]; then
+	echo "# === kmemleak"
+	# Objects must look unreferenced for two scans in a row before they are reported.
+	echo scan >$KMEMLEAK
+	sleep 6
+	echo scan >$KMEMLEAK
+	leaks=$(grep -c '^unreferenced object' $KMEMLEAK)
+	if [ "$leaks" -eq 0 ]; then
+		echo "ok - kmemleak: no leak"
+	else
+		echo "not ok - kmemleak: $leaks unreferenced object(s)"
+		head -n 60 $KMEMLEAK | sed 's/^/# kmemleak: /'
+		failed=1
+	fi
 fi
 
 exit $failed
