@@ -152,5 +152,13 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf $(B)
 
-fuzz:
+# The on-disk parsers natively, then the syscall fuzzer in the VM (the debug kernel:
+# KASAN and lockdep watch it), FUZZ_SECONDS each; FUZZ_SEED replays a seed.
+fuzz: deps
+	@$(MAKE) -s all module-debug
 	@scripts/fuzz.sh $(or $(FUZZ_SECONDS),60)
+	@tests/vm/run.sh --kernel debug --drives 2 --drive-size 1G --mem 3G \
+		--test-timeout $$(( $(or $(FUZZ_SECONDS),60) + 300 )) \
+		--timeout $$(( $(or $(FUZZ_SECONDS),60) * 3 + 600 )) \
+		--append "SCRATCH_FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) $(if $(FUZZ_SEED),SCRATCH_FUZZ_SEED=$(FUZZ_SEED))" \
+		-- check sysfuzz

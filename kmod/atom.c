@@ -4,6 +4,7 @@
  * offset, presence checks and stat.
  */
 #include <linux/blkdev.h>
+#include <linux/capability.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
@@ -205,10 +206,11 @@ static int sc_reserve(struct sc_file *f, void __user *arg)
 		return -EFBIG;
 	pages = sc_pages(req.stored_len);
 
-	res = kzalloc(sizeof(*res), GFP_KERNEL);
+	/* Charged to the caller's memory cgroup: reservations are its to make. */
+	res = kzalloc(sizeof(*res), GFP_KERNEL_ACCOUNT);
 	if (!res)
 		return -ENOMEM;
-	res->written = kvcalloc(BITS_TO_LONGS(pages), sizeof(long), GFP_KERNEL);
+	res->written = kvcalloc(BITS_TO_LONGS(pages), sizeof(long), GFP_KERNEL_ACCOUNT);
 	if (!res->written) {
 		kfree(res);
 		return -ENOMEM;
@@ -555,11 +557,15 @@ static int sc_set_tenant(struct sc_file *f, void __user *arg)
 		return ret;
 	if (!sc_is_zero(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
+	/* A broker space: only the broker binds, and its fd passes on bound. */
+	if (READ_ONCE(f->space->broker_tenants) && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	spin_lock(&f->lock);
 	ret = -EPERM;
 	if (!f->bound) {
 		f->tenant = req.tenant;
 		f->bound = true;
+		WRITE_ONCE(f->need_tenant, false);
 		ret = 0;
 	}
 	spin_unlock(&f->lock);
@@ -568,9 +574,13 @@ static int sc_set_tenant(struct sc_file *f, void __user *arg)
 
 long scratch_atom_ioctl(struct sc_file *f, unsigned int cmd, void __user *arg)
 {
+	long ret;
+
 	if (cmd == SCRATCH_IOC_SET_TENANT)
 		return sc_set_tenant(f, arg);
-	scratch_file_bind(f);
+	ret = scratch_file_use(f);
+	if (ret)
+		return ret;
 	switch (cmd) {
 	case SCRATCH_IOC_RESERVE:
 		return sc_reserve(f, arg);

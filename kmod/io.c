@@ -123,7 +123,9 @@ ssize_t scratch_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	/* The device's direct I/O would block the io_uring submitter: a worker does it. */
 	if ((iocb->ki_flags & (IOCB_DIRECT | IOCB_NOWAIT)) == (IOCB_DIRECT | IOCB_NOWAIT))
 		return -EAGAIN;
-	scratch_file_bind(f);
+	ret = scratch_file_use(f);
+	if (ret)
+		return ret;
 	/*
 	 * A reloaded atom is hashed before its first byte is served.  That
 	 * is I/O: a non-blocking read fails with -EAGAIN, and io_uring's
@@ -232,7 +234,9 @@ ssize_t scratch_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		return -EAGAIN;
 	if (!count)
 		return 0;
-	scratch_file_bind(f);
+	ret = scratch_file_use(f);
+	if (ret)
+		return ret;
 	res = sc_write_begin(f, iocb->ki_pos, count);
 	if (!res)
 		return -EINVAL;

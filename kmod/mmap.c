@@ -139,7 +139,9 @@ int scratch_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 	if (vma->vm_flags & VM_WRITE)
 		return -EACCES;
-	scratch_file_bind(f);
+	ret = scratch_file_use(f);
+	if (ret)
+		return ret;
 	/* Faults are never checked: a reloaded atom is hashed before it is mapped. */
 	ret = scratch_atom_pin_read(s, f->tenant, off, &pin, 0);
 	if (ret)

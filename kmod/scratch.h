@@ -177,6 +177,12 @@ struct sc_space {
 	u32 nr_open;		/* open fds of /dev/scratchN */
 	u32 nr_maps;		/* live mappings (VMAs) */
 	bool dead;		/* detached: no new opens */
+	/*
+	 * Tenants are bound by a privileged broker only (sysfs
+	 * broker_tenants): SET_TENANT needs CAP_SYS_ADMIN, and an fd opened
+	 * without it has no tenant until a broker gives it one.
+	 */
+	bool broker_tenants;
 
 	/* Serialises segment open and eviction (they sleep on I/O). */
 	struct mutex alloc_mutex;
@@ -202,6 +208,7 @@ struct sc_file {
 	struct list_head resv;
 	u32 tenant;
 	bool bound;		/* tenant fixed: the fd has been used */
+	bool need_tenant;	/* opened unprivileged on a broker space: unusable until bound */
 	errseq_t wb_since;	/* space->wb_err seen by this fd's last SYNC (lock) */
 };
 
@@ -218,11 +225,18 @@ struct sc_resv {
 	unsigned long *written;	/* one bit per page, set once written */
 };
 
-/* The fd has been used: its tenant can no longer change. */
-static inline void scratch_file_bind(struct sc_file *f)
+/*
+ * The fd is being used: its tenant can no longer change.  -EPERM for an fd
+ * that has no tenant yet on a space whose tenants only a privileged broker
+ * may bind (space->broker_tenants).
+ */
+static inline int scratch_file_use(struct sc_file *f)
 {
+	if (unlikely(READ_ONCE(f->need_tenant)))
+		return -EPERM;
 	if (!READ_ONCE(f->bound))
 		WRITE_ONCE(f->bound, true);
+	return 0;
 }
 
 /*
@@ -259,10 +273,14 @@ static inline bool sc_is_zero(const void *p, size_t n)
 	return !memchr_inv(p, 0, n);
 }
 
+/* A struct's size field may say at most this (E2BIG above): no unbounded copy-in. */
+#define SC_STRUCT_MAX		PAGE_SIZE
+
 /*
  * The rules every ioctl struct follows, in one place: the size field first,
- * at least the size this module knows, and any bytes beyond it zero
- * (copy_struct_from_user: E2BIG otherwise).
+ * at least the struct's first published size (today's size: no struct has
+ * grown yet), at most SC_STRUCT_MAX, and any bytes beyond what this module
+ * knows zero (copy_struct_from_user: E2BIG otherwise).
  */
 static inline int scratch_struct_in(void *dst, size_t ksize, void __user *arg)
 {
@@ -272,6 +290,8 @@ static inline int scratch_struct_in(void *dst, size_t ksize, void __user *arg)
 		return -EFAULT;
 	if (usize < ksize)
 		return -EINVAL;
+	if (usize > SC_STRUCT_MAX)
+		return -E2BIG;
 	return copy_struct_from_user(dst, ksize, arg, usize);
 }
 

@@ -137,7 +137,9 @@ int scratch_seg_open_next(struct sc_space *s, u32 hint)
 	u64 seq;
 	int ret;
 
-	mutex_lock(&s->alloc_mutex);
+	/* Eviction waits on I/O: a caller being killed does not wait for it. */
+	if (mutex_lock_killable(&s->alloc_mutex))
+		return -EINTR;
 	for (;;) {
 		spin_lock(&s->lock);
 		for (i = 0; i < s->nr_regions; i++) {

@@ -8,6 +8,7 @@
  * s->dead.  Detach is refused while any fd or mapping exists.
  */
 #include <linux/anon_inodes.h>
+#include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/module.h>
@@ -327,6 +328,8 @@ static int sc_open(struct inode *inode, struct file *file)
 	}
 	s->nr_open++;
 	spin_unlock(&s->lock);
+	/* On a broker space an unprivileged opener waits for a broker's SET_TENANT. */
+	f->need_tenant = READ_ONCE(s->broker_tenants) && !capable(CAP_SYS_ADMIN);
 	/* SYNC reports write errors from here on, as fsync(2) does. */
 	f->wb_since = errseq_sample(&s->wb_err);
 	file->private_data = f;

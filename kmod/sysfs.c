@@ -33,6 +33,30 @@ SC_INFO_ATTR(verified, info.verified);
 SC_INFO_ATTR(bad, info.bad);
 SC_INFO_ATTR(write_errors, info.write_errors);
 
+/*
+ * broker_tenants: 0 (default) lets whoever can open /dev/scratchN pick its
+ * tenant; 1 leaves that to a broker with CAP_SYS_ADMIN, which binds an fd and
+ * hands it over (SCM_RIGHTS).  Only root writes it (mode 0644).
+ */
+static ssize_t broker_tenants_show(struct device *dev, struct device_attribute *attr,
+				   char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(dev_to_space(dev)->broker_tenants));
+}
+
+static ssize_t broker_tenants_store(struct device *dev, struct device_attribute *attr,
+				    const char *buf, size_t count)
+{
+	bool on;
+	int ret = kstrtobool(buf, &on);
+
+	if (ret)
+		return ret;
+	WRITE_ONCE(dev_to_space(dev)->broker_tenants, on);
+	return count;
+}
+static DEVICE_ATTR_RW(broker_tenants);
+
 static struct attribute *sc_space_attrs[] = {
 	&dev_attr_capacity.attr,
 	&dev_attr_used.attr,
@@ -51,6 +75,7 @@ static struct attribute *sc_space_attrs[] = {
 	&dev_attr_verified.attr,
 	&dev_attr_bad.attr,
 	&dev_attr_write_errors.attr,
+	&dev_attr_broker_tenants.attr,
 	NULL,
 };
 

@@ -3,6 +3,8 @@
  * Tenants: an fd sees only its tenant's atoms (another tenant's atom is
  * ENOENT for STAT, read, mmap and PRESENT, exactly like a missing one), the
  * tenant is set at most once and only before any I/O, and it defaults to 0.
+ * On a broker space (sysfs broker_tenants) only CAP_SYS_ADMIN binds tenants:
+ * a worker uses the bound fd it is handed and cannot pick another tenant.
  */
 #include "kselftest_harness.h"
 #include "scratch_test.h"
@@ -243,6 +245,91 @@ ST_TEST_F(tn, survives_reload)
 	ASSERT_EQ(0, st_verify(t1, &a));
 	ASSERT_EQ(0, invisible(t2, &a));
 	ASSERT_EQ(0, invisible(self->sp.fd, &a));
+}
+
+static int set_broker(__u32 id, int on)
+{
+	char path[96];
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "/sys/class/scratch/scratch%u/broker_tenants", id);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, on ? "1" : "0", 1) != 1)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* What a worker without CAP_SYS_ADMIN can do on a broker space: exit code 0 if all as expected. */
+static int worker(__u32 space_id, int fd5, const struct st_atom *a)
+{
+	struct scratch_stat stt;
+	struct scratch_id id;
+	unsigned char b[16];
+	char path[64];
+	__u64 off;
+	int fd;
+
+	if (st_drop_sys_admin())
+		return 10;
+	/* Its own open: no tenant, nothing works, and it cannot pick one. */
+	snprintf(path, sizeof(path), "/dev/scratch%u", space_id);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return 11;
+	if (st_set_tenant(fd, 5) != -EPERM)
+		return 12;
+	errno = 0;
+	if (pread(fd, b, sizeof(b), a->off) != -1 || errno != EPERM)
+		return 13;
+	if (st_stat(fd, &a->id, &stt) != -EPERM)
+		return 14;
+	if (st_reserve(fd, 100, 0, &id, &off) != -EPERM)
+		return 15;
+	if (mmap(NULL, ST_PAGE, PROT_READ, MAP_SHARED, fd, a->off) != MAP_FAILED || errno != EPERM)
+		return 16;
+	/* The broker's fd: tenant 5, for good. */
+	if (st_verify(fd5, a))
+		return 17;
+	if (st_set_tenant(fd5, 6) != -EPERM)
+		return 18;
+	close(fd);
+	return 0;
+}
+
+ST_TEST_F(tn, broker_binds_tenants)
+{
+	struct st_atom a;
+	int fd5, st;
+	pid_t pid;
+
+	ASSERT_EQ(0, set_broker(self->sp.id, 1));
+	/* The broker (root here) binds an fd to tenant 5 and hands it over (here: fork). */
+	fd5 = st_open(self->sp.id, 5);
+	ASSERT_LE(0, fd5);
+	ASSERT_EQ(0, st_put_n(fd5, &a, 1, 5000));
+	pid = st_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(worker(self->sp.id, fd5, &a));
+	ASSERT_EQ(pid, st_waitpid(pid, &st));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) TH_LOG("worker status %#x", st);
+	ASSERT_EQ(0, set_broker(self->sp.id, 0));
+	/* Self-service again: an unprivileged opener picks its tenant. */
+	pid = st_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int fd;
+
+		if (st_drop_sys_admin())
+			_exit(10);
+		fd = st_open(self->sp.id, 5);
+		_exit(fd >= 0 && !st_verify(fd, &a) ? 0 : 11);
+	}
+	ASSERT_EQ(pid, st_waitpid(pid, &st));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) TH_LOG("status %#x", st);
 }
 
 TEST_HARNESS_MAIN

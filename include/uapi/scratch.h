@@ -5,13 +5,19 @@
  * This is the only header both sides share.  It uses fixed-width types only,
  * carries no pointers (user addresses travel as __u64), and compiles alone as
  * C90 and as C++.  Every struct passed by ioctl starts with a size field so it
- * can grow: the module accepts older (shorter) structs and newer (longer) ones
- * whose extra bytes are zero.  Reserved fields and unknown flag bits must be
- * zero, or the call fails with -EINVAL.
+ * can grow.  The size must be at least the struct's size in the first version
+ * of this ABI (for every struct, its size today: none has grown yet), or the
+ * call fails with EINVAL, and at most 4096, or E2BIG.  Bytes past the struct
+ * the module knows must be zero (E2BIG otherwise): a newer program runs on an
+ * older module as long as it leaves the newer fields zero.  A struct that
+ * grows keeps its fields in place, and a shorter (older) struct is then taken
+ * as if its missing fields were zero.  Reserved fields and unknown flag bits
+ * must be zero, or the call fails with EINVAL.
  *
  * Errnos seen by userspace, with their meaning everywhere in this ABI:
- *   ENOENT   the atom is missing: never written, evicted, aborted, or owned
- *            by another tenant (indistinguishable on purpose).
+ *   ENOENT   the atom is missing: never written, evicted, aborted, owned by
+ *            another tenant (indistinguishable on purpose), or dropped because
+ *            a write error on its drive came before it was synced.
  *   EBADMSG  the atom exists but its bytes do not match its XXH64: found by
  *            the module's verification (read, mmap, STAT, VERIFY) or, for an
  *            array's part table, at COMMIT.
@@ -31,11 +37,17 @@
  *   EUCLEAN  the region holds a scratch format that does not match (foreign
  *            space, wrong region order, damaged superblocks).
  *   EMEDIUMTYPE  the region holds no scratch format and FORMAT was not asked.
- *   E2BIG    the region is too small for two segments.
+ *   E2BIG    the region is too small for two segments; a struct's size field
+ *            above 4096, or non-zero bytes past the struct the module knows.
  *   EAGAIN   a non-blocking read would block (io_uring retries it), which
  *            includes the first read of an atom not yet verified.
- *   EINTR    a verification was cut short by a fatal signal.
- *   EIO      the drive failed a read (the atom stays unverified).
+ *   EINTR    a verification, a SYNC or a reservation was cut short by a fatal
+ *            signal; what the SYNC had not made durable waits for the next.
+ *   EIO      the drive failed a read (the atom stays unverified); a write or
+ *            flush failed since this fd's last SYNC or fsync (reported once
+ *            per fd, as fsync(2) reports writeback errors: every atom of that
+ *            drive not yet synced is dropped); COMMIT of a reservation whose
+ *            pages a write error may have hit (the reservation is gone).
  *   ENOTTY   unknown ioctl.
  */
 #ifndef _UAPI_LINUX_SCRATCH_H
@@ -68,7 +80,12 @@ struct scratch_id {
 
 /* reserve -> pwrite -> commit write protocol */
 #define SCRATCH_F_WRITE			(1ULL << 0)
-/* read/pread/io_uring reads through the page cache, IOCB_NOWAIT inline */
+/*
+ * read/pread/io_uring reads through the page cache, IOCB_NOWAIT inline.  A
+ * read is all or nothing: it returns the requested bytes clipped at the
+ * atom's end, or fails having returned none (a retry at an advanced offset
+ * never mixes two atoms).
+ */
 #define SCRATCH_F_READ			(1ULL << 1)
 /* O_DIRECT reads of atoms */
 #define SCRATCH_F_DIRECT		(1ULL << 2)
