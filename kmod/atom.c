@@ -128,6 +128,29 @@ missing:
 	return -ENOENT;
 }
 
+/*
+ * The tenant of the slot holding page @page of pinned @seg, whatever its state
+ * (a mapping's atom may have been dropped since: the slot keeps its tenant).
+ */
+u32 scratch_seg_page_tenant(struct sc_space *s, struct sc_segment *seg, u32 page)
+{
+	u32 lo = 0, hi, tenant;
+
+	spin_lock(&s->lock);
+	hi = min(seg->nr_used, seg->cap);
+	while (hi - lo > 1) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (seg->atoms[mid].page <= page)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	tenant = hi ? seg->atoms[lo].tenant : 0;
+	spin_unlock(&s->lock);
+	return tenant;
+}
+
 /* Is page @page of @seg (from its start) in a live atom?  For mappings of a segment that lost atoms. */
 bool scratch_seg_page_live(struct sc_space *s, struct sc_segment *seg, u32 page)
 {
@@ -181,6 +204,21 @@ static void sc_resv_free(struct sc_resv *r)
 	kfree(r);
 }
 
+/*
+ * Drop an uncommitted reservation: its pages stay unused until eviction.
+ * @charged: the tenant was charged for it (scratch_tenant_pin).
+ */
+static void sc_resv_drop(struct sc_space *s, struct sc_resv *res, bool charged)
+{
+	spin_lock(&s->lock);
+	res->seg->atoms[res->slot].state = SC_A_EMPTY;
+	sc_seg_unpin_locked(s, res->seg);
+	spin_unlock(&s->lock);
+	if (charged)
+		scratch_tenant_unpin(s, res->tenant, res->seg->idx, res->stored_len);
+	sc_resv_free(res);
+}
+
 static int sc_reserve(struct sc_file *f, void __user *arg)
 {
 	struct sc_space *s = f->space;
@@ -217,6 +255,7 @@ static int sc_reserve(struct sc_file *f, void __user *arg)
 	}
 	res->stored_len = req.stored_len;
 	res->nr_parts = req.nr_parts;
+	res->tenant = f->tenant;
 
 	for (;;) {
 		spin_lock(&s->lock);
@@ -270,6 +309,11 @@ found:
 	p.slot = res->slot;
 	spin_unlock(&s->lock);
 
+	ret = scratch_tenant_pin(s, res->tenant, seg->idx, res->stored_len);
+	if (ret) {
+		sc_resv_drop(s, res, false);
+		return ret;
+	}
 	spin_lock(&f->lock);
 	list_add_tail(&res->node, &f->resv);
 	spin_unlock(&f->lock);
@@ -279,16 +323,6 @@ found:
 	return sc_copy_out(arg, &req, sizeof(req));
 }
 
-/* Drop an uncommitted reservation: its pages stay unused until eviction. */
-static void sc_resv_drop(struct sc_space *s, struct sc_resv *res)
-{
-	spin_lock(&s->lock);
-	res->seg->atoms[res->slot].state = SC_A_EMPTY;
-	sc_seg_unpin_locked(s, res->seg);
-	spin_unlock(&s->lock);
-	sc_resv_free(res);
-}
-
 void scratch_resv_release_all(struct sc_file *f)
 {
 	struct sc_resv *res, *tmp;
@@ -296,7 +330,7 @@ void scratch_resv_release_all(struct sc_file *f)
 	/* The fd is going away: no writes can be in flight on it. */
 	list_for_each_entry_safe(res, tmp, &f->resv, node) {
 		list_del(&res->node);
-		sc_resv_drop(f->space, res);
+		sc_resv_drop(f->space, res, true);
 	}
 }
 
@@ -386,7 +420,7 @@ static int sc_commit(struct sc_file *f, void __user *arg)
 	a = &seg->atoms[res->slot];
 	if (a->state & SC_A_LOST) {
 		spin_unlock(&s->lock);
-		sc_resv_drop(s, res);
+		sc_resv_drop(s, res, true);
 		return -EIO;
 	}
 	a->length = req.length;
@@ -401,6 +435,7 @@ static int sc_commit(struct sc_file *f, void __user *arg)
 	sc_mark_dirty_locked(seg, res->slot);
 	sc_seg_unpin_locked(s, seg);
 	spin_unlock(&s->lock);
+	scratch_tenant_unpin(s, res->tenant, seg->idx, res->stored_len);
 	sc_resv_free(res);
 	return 0;
 unlock:
@@ -427,7 +462,7 @@ static int sc_abort(struct sc_file *f, void __user *arg)
 	}
 	list_del(&res->node);
 	spin_unlock(&f->lock);
-	sc_resv_drop(f->space, res);
+	sc_resv_drop(f->space, res, true);
 	return 0;
 }
 

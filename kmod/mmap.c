@@ -90,10 +90,23 @@ static void sc_map_get(struct sc_segment *seg)
 	spin_unlock(&s->lock);
 }
 
+/* The tenant charged for the mapping: its atom's (the VMA maps one atom). */
+static u32 sc_vma_tenant(struct vm_area_struct *vma)
+{
+	struct sc_segment *seg = vma->vm_private_data;
+	struct sc_space *s = seg->space;
+
+	return scratch_seg_page_tenant(s, seg, vma->vm_pgoff -
+				       (sc_seg_dev_pos(s, seg) >> PAGE_SHIFT));
+}
+
 /* A VMA copied by fork, split, or mremap: one more pin. */
 static void sc_vm_open(struct vm_area_struct *vma)
 {
-	sc_map_get(vma->vm_private_data);
+	struct sc_segment *seg = vma->vm_private_data;
+
+	scratch_tenant_pin_again(seg->space, sc_vma_tenant(vma), seg->idx);
+	sc_map_get(seg);
 }
 
 /*
@@ -108,6 +121,7 @@ static void sc_vm_close(struct vm_area_struct *vma)
 	struct sc_space *s = seg->space;
 	struct file *anchor = s->anchor;
 
+	scratch_tenant_unpin(s, sc_vma_tenant(vma), seg->idx, 0);
 	spin_lock(&s->lock);
 	sc_seg_unpin_locked(s, seg);
 	s->nr_maps--;
@@ -148,9 +162,11 @@ int scratch_mmap(struct file *file, struct vm_area_struct *vma)
 		return ret;
 	seg = pin.seg;
 	avail = pin.avail;
-	if (len > PAGE_ALIGN(avail)) {
+	ret = len > PAGE_ALIGN(avail) ? -EINVAL :
+	      scratch_tenant_pin(s, f->tenant, seg->idx, 0);
+	if (ret) {
 		scratch_seg_unpin(s, seg);
-		return -EINVAL;
+		return ret;
 	}
 	r = sc_seg_region(s, seg);
 	pos = sc_seg_dev_pos(s, seg) + (off & ((1ULL << s->geom.seg_shift) - 1));

@@ -18,6 +18,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include "core.h"
 
 #define SC_MAX_SPACES		256
@@ -184,6 +185,13 @@ struct sc_space {
 	 */
 	bool broker_tenants;
 
+	/* Per-tenant pins and reservations, and their limits (tenant.c). */
+	struct mutex tenant_mutex;
+	struct xarray tenants;
+	struct xarray tpins;
+	u32 tenant_max_segs;	/* distinct segments a tenant may pin; 0: no limit */
+	u64 tenant_max_reserved; /* bytes a tenant may have reserved; 0: no limit */
+
 	/* Serialises segment open and eviction (they sleep on I/O). */
 	struct mutex alloc_mutex;
 	/* Serialises syncs. */
@@ -220,6 +228,7 @@ struct sc_resv {
 	u64 stored_len;
 	u32 slot;
 	u32 gen;		/* of seg, fixed while the reservation pins it */
+	u32 tenant;		/* charged for it (tenant.c) */
 	u32 nr_parts;
 	u32 inflight;		/* writes under way (sc_file.lock) */
 	unsigned long *written;	/* one bit per page, set once written */
@@ -379,6 +388,7 @@ struct sc_pin {
 long scratch_atom_ioctl(struct sc_file *f, unsigned int cmd, void __user *arg);
 int scratch_atom_pin(struct sc_space *s, u32 tenant, u64 off, struct sc_pin *pin);
 bool scratch_seg_page_live(struct sc_space *s, struct sc_segment *seg, u32 page);
+u32 scratch_seg_page_tenant(struct sc_space *s, struct sc_segment *seg, u32 page);
 struct sc_segment *scratch_atom_pin_id(struct sc_space *s, u32 tenant,
 				       const struct sc_idparts *p);
 void scratch_atom_drop_locked(struct sc_space *s, struct sc_segment *seg, u32 slot);
@@ -413,6 +423,13 @@ ssize_t scratch_write_iter(struct kiocb *iocb, struct iov_iter *from);
 
 /* mmap.c */
 int scratch_mmap(struct file *file, struct vm_area_struct *vma);
+
+/* tenant.c */
+void scratch_tenants_init(struct sc_space *s);
+void scratch_tenants_free(struct sc_space *s);
+int scratch_tenant_pin(struct sc_space *s, u32 tenant, u32 seg, u64 bytes);
+void scratch_tenant_pin_again(struct sc_space *s, u32 tenant, u32 seg);
+void scratch_tenant_unpin(struct sc_space *s, u32 tenant, u32 seg, u64 bytes);
 
 /* sysfs.c */
 extern const struct attribute_group *scratch_space_groups[];

@@ -179,6 +179,7 @@ static struct sc_space *sc_space_alloc(u32 nr)
 	atomic64_set(&s->evictions, 0);
 	atomic64_set(&s->verified, 0);
 	atomic64_set(&s->bad, 0);
+	scratch_tenants_init(s);
 	device_initialize(&s->dev);
 	s->dev.class = &scratch_class;
 	s->dev.release = sc_space_release;
@@ -211,6 +212,9 @@ int scratch_space_attach(struct scratch_region_spec *specs, char **paths,
 	ret = flags & SCRATCH_ATTACH_FORMAT ? sc_format(s, seg_shift) : sc_load(s);
 	if (ret)
 		goto err_work;
+	/* No tenant may pin more than half the segments, or reserve half the bytes. */
+	s->tenant_max_segs = max_t(u64, s->nr_segs / 2, 1);
+	s->tenant_max_reserved = s->nr_segs * s->geom.payload_pages * SC_PAGE / 2;
 	mutex_lock(&sc_spaces_mutex);
 	ret = sc_space_register(s);
 	if (ret) {
@@ -280,6 +284,7 @@ int scratch_space_detach(int id)
 	spaces[id] = NULL;
 	sc_regions_close(s);
 	fput(s->anchor);
+	scratch_tenants_free(s);
 	pr_info("scratch%d: detached\n", id);
 	put_device(&s->dev);
 	module_put(THIS_MODULE);

@@ -57,6 +57,32 @@ static ssize_t broker_tenants_store(struct device *dev, struct device_attribute 
 }
 static DEVICE_ATTR_RW(broker_tenants);
 
+/* Per-tenant limits (tenant.c); 0: none.  Only root writes them. */
+#define SC_LIMIT_ATTR(name, field)					\
+static ssize_t name##_show(struct device *dev, struct device_attribute *attr,	\
+			   char *buf)						\
+{										\
+	return sysfs_emit(buf, "%llu\n",					\
+			  (unsigned long long)READ_ONCE(dev_to_space(dev)->field)); \
+}										\
+static ssize_t name##_store(struct device *dev, struct device_attribute *attr, \
+			    const char *buf, size_t count)			\
+{										\
+	u64 v;									\
+	int ret = kstrtou64(buf, 0, &v);					\
+										\
+	if (ret)								\
+		return ret;							\
+	if (v != (typeof(dev_to_space(dev)->field))v)				\
+		return -ERANGE;							\
+	WRITE_ONCE(dev_to_space(dev)->field, v);				\
+	return count;								\
+}										\
+static DEVICE_ATTR_RW(name)
+
+SC_LIMIT_ATTR(tenant_max_segments, tenant_max_segs);
+SC_LIMIT_ATTR(tenant_max_reserved, tenant_max_reserved);
+
 static struct attribute *sc_space_attrs[] = {
 	&dev_attr_capacity.attr,
 	&dev_attr_used.attr,
@@ -76,6 +102,8 @@ static struct attribute *sc_space_attrs[] = {
 	&dev_attr_bad.attr,
 	&dev_attr_write_errors.attr,
 	&dev_attr_broker_tenants.attr,
+	&dev_attr_tenant_max_segments.attr,
+	&dev_attr_tenant_max_reserved.attr,
 	NULL,
 };
 

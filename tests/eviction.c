@@ -3,7 +3,8 @@
  * FIFO eviction in a small space (63 segments of 1 MiB): oldest atoms go,
  * newest stay byte-exact, stale ids are ENOENT everywhere, pinned segments
  * (mapped or reserved) are never evicted and ENOSPC comes instead of a
- * deadlock, and evicted pages leave the page cache.
+ * deadlock, evicted pages leave the page cache, and one tenant's pins cannot
+ * take the whole space from the others (EDQUOT past its limits).
  */
 #include <stdatomic.h>
 
@@ -53,6 +54,29 @@ static int fill(FIXTURE_DATA(ev) *self, struct st_atom *a, __u64 first, __u64 n)
 		}
 	}
 	return 0;
+}
+
+/* Set a per-tenant limit of the space (sysfs): 0 lifts it. */
+static int set_limit(__u32 id, const char *name, __u64 v)
+{
+	char path[128], val[32];
+	int fd, n, r = 0;
+
+	snprintf(path, sizeof(path), "/sys/class/scratch/scratch%u/%s", id, name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(val, sizeof(val), "%llu", (unsigned long long)v);
+	if (write(fd, val, n) != n)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Global pinning, with no per-tenant limit in the way. */
+static int no_limits(__u32 id)
+{
+	return set_limit(id, "tenant_max_segments", 0) ?: set_limit(id, "tenant_max_reserved", 0);
 }
 
 /* The present atom whose pages cover space offset @off, or NULL. */
@@ -204,6 +228,7 @@ ST_TEST_F(ev, reservations_pin_enospc)
 	int k, r = 0, fd2 = st_open(self->sp.id, -1);
 
 	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, no_limits(self->sp.id));
 	/* Some committed data first, so that eviction has candidates at all. */
 	ASSERT_EQ(0, fill(self, NULL, 0, self->cap / 2 / ATOM));
 	for (k = 0; k < 80; k++) {
@@ -241,6 +266,7 @@ ST_TEST_F_TIMEOUT(ev, mappings_pin_enospc, 300)
 	ST_REQUIRE(SCRATCH_F_MMAP);
 	ASSERT_NE(NULL, a);
 	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, no_limits(self->sp.id));
 	for (n = 0; n < max; n++) {
 		r = st_put_n(self->sp.fd, &a[n], n, ATOM);
 		if (r)
@@ -271,6 +297,60 @@ ST_TEST_F_TIMEOUT(ev, mappings_pin_enospc, 300)
 	ASSERT_LT(0ULL, st_counter(self->sp.id, "evictions"));
 	free(a);
 	free(p);
+}
+
+/*
+ * A tenant that maps an atom in segment after segment, or leaves whole-segment
+ * reservations open, stops at its limits (EDQUOT) while another tenant keeps
+ * writing and the space keeps evicting.
+ */
+ST_TEST_F_TIMEOUT(ev, tenant_limits, 300)
+{
+	int t1 = st_open(self->sp.id, 1), t2 = st_open(self->sp.id, 2), n, r = 0, mapped = 0;
+	__u64 payload = st_payload_bytes(20), limit = self->nseg / 2, off;
+	struct st_atom a, b;
+	struct scratch_id id;
+	void *p;
+
+	ST_REQUIRE(SCRATCH_F_MMAP | SCRATCH_F_TENANT);
+	ASSERT_LE(0, t1);
+	ASSERT_LE(0, t2);
+	ASSERT_EQ(limit, st_counter(self->sp.id, "tenant_max_segments"));
+	/*
+	 * One mapping per segment: tenant 1 puts an atom and maps it, tenant 0
+	 * fills the rest of the segment.  The put that would pin one segment
+	 * too many (its reservation) fails, or the mapping does.
+	 */
+	for (n = 0; n < 2 * (int)self->nseg; n++) {
+		r = st_put_n(t1, &a, 10 * n, ATOM);
+		if (r)
+			break;
+		ASSERT_EQ(0, fill(self, NULL, 100000 + n * PER_SEG, PER_SEG));
+		p = st_mmap(t1, ATOM, PROT_READ, MAP_SHARED, a.off);
+		if (p == MAP_FAILED) {
+			r = -errno;
+			break;
+		}
+		mapped++;
+	}
+	ASSERT_EQ(-EDQUOT, r) TH_LOG("after %d mappings", mapped);
+	ASSERT_EQ((int)limit, mapped);
+	/* The others are not starved: tenant 2 writes the whole space over. */
+	for (n = 0; n < 2 * (int)(self->cap / ATOM); n++)
+		ASSERT_EQ(0, st_put_n(t2, &b, 200000 + n, ATOM)) TH_LOG("tenant 2 put %d", n);
+	ASSERT_EQ(0, st_verify(t2, &b));
+	/* Reservations: half the space's bytes at most, per tenant. */
+	ASSERT_EQ(0, st_cleanup());
+	ASSERT_EQ(0, st_space_create(&self->sp, &(struct st_region){ st_dev(0), 0, 64 * ST_MIB },
+				     1, 20));
+	t1 = st_open(self->sp.id, 1);
+	ASSERT_LE(0, t1);
+	for (n = 0; n < (int)self->nseg && !(r = st_reserve(t1, payload, 0, &id, &off)); n++)
+		;
+	ASSERT_EQ(-EDQUOT, r) TH_LOG("after %d whole-segment reservations", n);
+	ASSERT_GE((int)limit, n);
+	ASSERT_EQ(0, st_put_n(self->sp.fd, &b, 300000, ATOM));
+	ASSERT_EQ(0, st_verify(self->sp.fd, &b));
 }
 
 /*

@@ -351,7 +351,7 @@ static void fz_put(struct fz *z)
 	int r, fate = (int)fz_below(z, 40);
 
 	r = st_reserve(z->fd, len, 0, &a.id, &a.off);
-	if (r == -ENOSPC || r == -EINTR)
+	if (r == -ENOSPC || r == -EINTR || r == -EDQUOT)
 		return;
 	if (r)
 		fz_fail(z, "RESERVE %llu: %s", (unsigned long long)len, strerror(-r));
@@ -391,7 +391,7 @@ static void fz_put_array(struct fz *z)
 	}
 	len = off;
 	r = st_reserve(z->fd, len, nr, &a.id, &a.off);
-	if (r == -ENOSPC || r == -EINTR)
+	if (r == -ENOSPC || r == -EINTR || r == -EDQUOT)
 		return;
 	if (r)
 		fz_fail(z, "RESERVE array of %u parts, %llu bytes: %s", nr,
@@ -664,7 +664,7 @@ static void fz_map(struct fz *z)
 		 (off_t)a.off);
 	if (p == MAP_FAILED) {
 		if (errno == ENOENT || errno == EBADMSG || errno == EINVAL || errno == EINTR ||
-		    errno == ENOMEM)
+		    errno == ENOMEM || errno == EDQUOT)
 			return;
 		fz_fail(z, "mmap of %llu: %s", (unsigned long long)a.len, strerror(errno));
 	}
@@ -859,7 +859,7 @@ static void fz_garbage(struct fz *z)
 		st_abort(z->fd, &((struct scratch_reserve *)arg)->id);
 	if (r != 0 && r != EINVAL && r != EFAULT && r != E2BIG && r != ENOTTY && r != ENOENT &&
 	    r != EPERM && r != EFBIG && r != EBUSY && r != ENOSPC && r != EBADMSG &&
-	    r != EINTR && r != ENODEV)
+	    r != EINTR && r != ENODEV && r != EDQUOT)
 		fz_fail(z, "garbage ioctl %#lx: errno %d (%s)", cmd, r, strerror(r));
 }
 

@@ -22,6 +22,10 @@
  *            the module's verification (read, mmap, STAT, VERIFY) or, for an
  *            array's part table, at COMMIT.
  *   ENOSPC   no segment can take the reservation: every candidate is pinned.
+ *   EDQUOT   RESERVE or mmap past the fd's tenant's share: distinct segments
+ *            pinned (mappings, open reservations) or bytes reserved, limits in
+ *            sysfs (tenant_max_segments, tenant_max_reserved; half the space
+ *            by default, 0 for none).
  *   EFBIG    the atom is larger than a segment's payload area or 4 GiB - 1.
  *   ENOTBLK  the path to attach is not a block device.
  *   EINVAL   a malformed request: bad size field, unknown flag, non-zero
@@ -30,7 +34,8 @@
  *   EBUSY    detach while the space is open or mapped; a device already in
  *            use; commit while writes to the reservation are in flight.
  *   EPERM    attach/detach/SCRUB without CAP_SYS_ADMIN; tenant rebound after
- *            I/O.
+ *            I/O; on a broker space (sysfs broker_tenants), SET_TENANT without
+ *            CAP_SYS_ADMIN, or any call on an fd no broker has bound.
  *   EACCES   a writable mapping of an atom was asked for.
  *   EROFS    the device to attach is read-only.
  *   ENODEV   no such space.
