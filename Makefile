@@ -70,9 +70,9 @@ sparse:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 W=1 modules
 
 # ---- kernel source extracts (harness headers, checkpatch) -------------------
-$(KSRC)/.done:
+$(KSRC)/.done: /usr/src/linux-source-6.1.tar.xz
 	@mkdir -p $(KSRC)
-	tar -C $(KSRC) --strip-components=1 -xJf $$(ls /usr/src/linux-source-6.1*.tar.xz | tail -n 1) \
+	tar -C $(KSRC) --strip-components=1 -xJf /usr/src/linux-source-6.1.tar.xz \
 		--wildcards '*/tools/testing/selftests/kselftest_harness.h' \
 		'*/tools/testing/selftests/kselftest.h' '*/scripts/checkpatch.pl' \
 		'*/scripts/spelling.txt' '*/scripts/const_structs.checkpatch'

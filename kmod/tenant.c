@@ -9,7 +9,8 @@
  *
  * Reads in flight pin too, but only for the length of a call: not counted.
  *
- * State, under space->tenant_mutex (it allocates, so not under space->lock):
+ * State, under space->tenant_mutex (it allocates, so not under space->lock;
+ * a leaf lock, taken under the caller's mmap_lock by mmap, ->open, ->close):
  * tenants maps a tenant to its struct sc_tenant, tpins maps (tenant, segment)
  * to how many pins that tenant holds there.  Both hold entries only while a
  * tenant pins something.
@@ -112,7 +113,8 @@ void scratch_tenant_pin_again(struct sc_space *s, u32 tenant, u32 seg)
 	cnt = xa_to_value(xa_load(&s->tpins, key) ?: xa_mk_value(0));
 	/* The slot exists (cnt > 0): replacing a value allocates nothing. */
 	if (!WARN_ON_ONCE(!cnt))
-		xa_store(&s->tpins, key, xa_mk_value(cnt + 1), GFP_NOWAIT);
+		WARN_ON_ONCE(xa_is_err(xa_store(&s->tpins, key, xa_mk_value(cnt + 1),
+						GFP_NOWAIT)));
 	mutex_unlock(&s->tenant_mutex);
 }
 
