@@ -49,19 +49,18 @@ static struct sc_atom *sc_find_id_locked(struct sc_space *s, u32 tenant,
 }
 
 /*
- * The live atom whose stored bytes hold page @page of @seg (pages from the
- * segment's start), or NULL.  Caller holds s->lock.  Slots are handed out in
- * page order, so this is a binary search.
+ * The slot whose atom starts at or before page @page of @seg (pages from the
+ * segment's start), whatever its state: slots are handed out in page order,
+ * so this is a binary search.  -1 if the segment has none.  Caller holds
+ * s->lock.
  */
-static struct sc_atom *sc_atom_at_locked(struct sc_space *s, struct sc_segment *seg, u32 page)
+static int sc_slot_at_locked(struct sc_space *s, struct sc_segment *seg, u32 page)
 {
-	u32 lo = 0, hi;
-	struct sc_atom *a;
+	u32 lo = 0, hi = min(seg->nr_used, seg->cap);
 
 	lockdep_assert_held(&s->lock);
-	if ((seg->state != SC_SEG_OPEN && seg->state != SC_SEG_SEALED) || !seg->nr_used)
-		return NULL;
-	hi = min(seg->nr_used, seg->cap);
+	if (!hi)
+		return -1;
 	while (hi - lo > 1) {
 		u32 mid = lo + (hi - lo) / 2;
 
@@ -70,7 +69,21 @@ static struct sc_atom *sc_atom_at_locked(struct sc_space *s, struct sc_segment *
 		else
 			hi = mid;
 	}
-	a = &seg->atoms[lo];
+	return lo;
+}
+
+/* The live atom whose stored bytes hold page @page of @seg, or NULL.  Caller holds s->lock. */
+static struct sc_atom *sc_atom_at_locked(struct sc_space *s, struct sc_segment *seg, u32 page)
+{
+	struct sc_atom *a;
+	int slot;
+
+	if (seg->state != SC_SEG_OPEN && seg->state != SC_SEG_SEALED)
+		return NULL;
+	slot = sc_slot_at_locked(s, seg, page);
+	if (slot < 0)
+		return NULL;
+	a = &seg->atoms[slot];
 	if ((a->state & SC_A_STATE) != SC_A_LIVE || a->page > page ||
 	    page >= a->page + sc_pages(a->stored_len))
 		return NULL;
@@ -134,19 +147,12 @@ missing:
  */
 u32 scratch_seg_page_tenant(struct sc_space *s, struct sc_segment *seg, u32 page)
 {
-	u32 lo = 0, hi, tenant;
+	u32 tenant;
+	int slot;
 
 	spin_lock(&s->lock);
-	hi = min(seg->nr_used, seg->cap);
-	while (hi - lo > 1) {
-		u32 mid = lo + (hi - lo) / 2;
-
-		if (seg->atoms[mid].page <= page)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	tenant = hi ? seg->atoms[lo].tenant : 0;
+	slot = sc_slot_at_locked(s, seg, page);
+	tenant = slot < 0 ? 0 : seg->atoms[slot].tenant;
 	spin_unlock(&s->lock);
 	return tenant;
 }

@@ -53,7 +53,8 @@ static u32 sc_seg_lose_unsynced_locked(struct sc_space *s, struct sc_segment *se
 		}
 	}
 	/* From now on faults of its mappings check that their atom lives. */
-	WRITE_ONCE(seg->lost, true);
+	if (n)
+		WRITE_ONCE(seg->lost, true);
 	return n;
 }
 
