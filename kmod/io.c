@@ -12,6 +12,7 @@
  */
 #include <linux/blkdev.h>
 #include <linux/fs.h>
+#include <linux/pagemap.h>
 #include <linux/uio.h>
 #include "scratch.h"
 
@@ -70,38 +71,74 @@ static ssize_t sc_read_all(struct sc_region *r, u64 dpos, struct kiocb *iocb,
 }
 
 /*
+ * The first byte of [pos, pos + len) of @r's device that is not in an
+ * uptodate folio of the page cache, or pos + len: page-cache lookups only,
+ * nothing copied.  filemap_get_folio() returns NULL on a miss up to 6.2 and
+ * ERR_PTR(-ENOENT) after: both are a miss.
+ */
+static u64 sc_cached_upto(struct sc_region *r, u64 pos, size_t len)
+{
+	struct address_space *mapping = r->file->f_mapping;
+	pgoff_t i = pos >> PAGE_SHIFT, last = (pos + len - 1) >> PAGE_SHIFT;
+
+	while (i <= last) {
+		struct folio *folio = filemap_get_folio(mapping, i);
+		pgoff_t start;
+		bool ok;
+
+		if (IS_ERR_OR_NULL(folio))
+			break;
+		start = folio->index;
+		ok = folio_test_uptodate(folio);
+		i = folio_next_index(folio);
+		folio_put(folio);
+		if (!ok) {
+			i = start;
+			break;
+		}
+	}
+	return i > last ? pos + len : max_t(u64, pos, (u64)i << PAGE_SHIFT);
+}
+
+/*
  * io_uring's retry after its inline attempt found pages uncached
  * (IOCB_WAITQ): it calls ->read_iter again and again at the advanced
  * position until the request is complete.  So this returns either the whole
  * rest of the request or nothing: a partial count would be followed by a call
  * past the atom's end (into the next atom), or by a call after a wait, when
- * the atom may be gone.  Uncached pages are waited for on a copy of the
- * iterator, whose bytes the complete read later writes again; a request
- * larger than the atom is left to an io-wq worker (-EAGAIN), which reads it
- * in one blocking call.
+ * the atom may be gone.  While part of the range is uncached, nothing is
+ * copied: the first uncached page is read (with readahead for the rest) on a
+ * copy of the iterator, which arms io_uring's wait on it, and io_uring calls
+ * again when it is read.  A request larger than the atom is left to an io-wq
+ * worker (-EAGAIN), which reads it in one blocking call.
  */
 static ssize_t sc_read_waitq(struct sc_region *r, u64 dpos, struct kiocb *iocb,
 			     struct iov_iter *to, size_t want)
 {
 	struct iov_iter w;
 	ssize_t ret;
+	u64 upto;
 	int tries;
 
 	if (want < iov_iter_count(to))
 		return -EAGAIN;
 	for (tries = 0; tries < 4; tries++) {
-		ret = sc_read_dev(r, dpos, iocb, IOCB_NOWAIT, to);
-		if (ret == want)
-			return ret;
-		if (ret > 0)
-			iov_iter_revert(to, ret);
-		else if (ret != -EAGAIN)
-			return ret;
-		ret = max_t(ssize_t, ret, 0);
+		upto = sc_cached_upto(r, dpos, want);
+		if (upto == dpos + want) {
+			ret = sc_read_dev(r, dpos, iocb, IOCB_NOWAIT, to);
+			if (ret == want)
+				return ret;
+			/* A page went meanwhile: look again. */
+			if (ret > 0)
+				iov_iter_revert(to, ret);
+			else if (ret != -EAGAIN)
+				return ret;
+			continue;
+		}
 		w = *to;
-		iov_iter_advance(&w, ret);
+		iov_iter_advance(&w, upto - dpos);
 		/* -EIOCBQUEUED: io_uring calls again, from the start, once the page is read. */
-		ret = sc_read_dev(r, dpos + ret, iocb, IOCB_WAITQ, &w);
+		ret = sc_read_dev(r, upto, iocb, IOCB_WAITQ, &w);
 		if (ret <= 0)
 			return ret;
 	}
