@@ -906,8 +906,6 @@ static void fz_open(struct fz *z)
 
 static void fz_step(struct fz *z);
 
-static void fz_worker(int idx, int gen, __u64 deadline_ms, bool forked);
-
 static void fz_fork(struct fz *z)
 {
 	pid_t pid;
@@ -981,12 +979,11 @@ static __u64 fz_now_ms(void)
 	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
 }
 
-static void fz_worker(int idx, int gen, __u64 deadline_ms, bool forked)
+static void fz_worker(int idx, int gen, __u64 deadline_ms)
 {
 	static struct fz zz;
 	struct fz *z = &zz;
 
-	(void)forked;
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	memset(z, 0, sizeof(*z));
 	z->idx = idx;
@@ -1207,7 +1204,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < procs; i++) {
 		pids[i] = fork();
 		if (pids[i] == 0)
-			fz_worker(i, 0, deadline, false);
+			fz_worker(i, 0, deadline);
 	}
 	{
 		struct fz pz = { .rng = st_mix(seed0) | 1 };
@@ -1231,7 +1228,7 @@ int main(int argc, char **argv)
 				if (i < procs && fz_now_ms() < deadline) {
 					pids[i] = fork();
 					if (pids[i] == 0)
-						fz_worker(i, ++gens[i], deadline, false);
+						fz_worker(i, ++gens[i], deadline);
 				}
 				continue;
 			}
