@@ -278,7 +278,7 @@ ssize_t scratch_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	if (!res)
 		return -EINVAL;
 	pos = sc_dev_pos(s, res->seg, iocb->ki_pos);
-	ret = vfs_iter_write(sc_seg_region(s, res->seg)->file, from, &pos, 0);
+	ret = sc_dev_err(vfs_iter_write(sc_seg_region(s, res->seg)->file, from, &pos, 0));
 	sc_write_end(f, res, iocb->ki_pos, ret > 0 ? ret : 0);
 	if (ret > 0) {
 		iocb->ki_pos += ret;

@@ -99,7 +99,7 @@ int scratch_region_write(struct sc_region *r, u64 pos, const void *buf, size_t l
 	ssize_t n = kernel_write(r->file, buf, len, &p);
 
 	if (n < 0)
-		return n;
+		return sc_dev_err(n);
 	return n == len ? 0 : -EIO;
 }
 

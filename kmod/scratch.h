@@ -355,6 +355,17 @@ int scratch_get_features(void __user *arg);
 int scratch_region_open(struct sc_region *r, const char *path, u64 off, u64 len);
 void scratch_region_close(struct sc_region *r);
 int scratch_region_read(struct sc_region *r, u64 pos, void *buf, size_t len);
+
+/*
+ * The block layer fails a write past the device's end with ENOSPC.  Ours are
+ * inside the region, so the device shrank under us: a removed drive has size
+ * 0.  That is an I/O error, not a full space.
+ */
+static inline ssize_t sc_dev_err(ssize_t err)
+{
+	return err == -ENOSPC ? -EIO : err;
+}
+
 int scratch_region_write(struct sc_region *r, u64 pos, const void *buf, size_t len);
 int scratch_region_flush(struct sc_region *r);
 int scratch_region_read_super(struct sc_region *r, struct sc_super_info *si);

@@ -31,6 +31,10 @@ Usage: tests/vm/run.sh [options] [--] MODE [ARGS...]
                        (grep -E, default '^COMMIT '); a missing SCRATCH-EXIT is then no failure
   --kill-lines N       see --kill-after
   --kill-match REGEX   see --kill-after
+  --hotplug            drives behind PCIe root ports (hot-unpluggable, QEMU ids nvme<i>) and a
+                       monitor the guest drives: a test channel line "# vm-monitor: CMD" sends
+                       CMD to QEMU's human monitor, with @IMG<i>@ replaced by drive i's image
+                       path; the guest sees SCRATCH_VM_HOTPLUG=1
 Environment: SCRATCH_VM_KVM=1 (use KVM instead of TCG), SCRATCH_VM_DIR (work dir, default build/vm),
   SCRATCH_VM_MODULE (default for --module), SCRATCH_VM_TESTS, SCRATCH_VM_BENCH, SCRATCH_VM_TOOLS
   (see mkinitramfs.sh).
@@ -61,6 +65,7 @@ FILES=()
 KILL_AFTER=
 KILL_LINES=0
 KILL_MATCH='^COMMIT '
+HOTPLUG=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) KERNEL=$2; shift 2 ;;
@@ -81,6 +86,7 @@ while [ $# -gt 0 ]; do
 	--kill-after) KILL_AFTER=$2; shift 2 ;;
 	--kill-lines) KILL_LINES=$2; shift 2 ;;
 	--kill-match) KILL_MATCH=$2; shift 2 ;;
+	--hotplug) HOTPLUG=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	--) shift; break ;;
 	-*) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -177,6 +183,8 @@ flock -n 9 || { echo "# vm: waiting for another $tag run to finish" >&2; flock 9
 qpid=
 spid=
 kpid=
+hpid=
+mpid=
 images=()
 run_initrd=
 # shellcheck disable=SC2317 # invoked by the traps
@@ -196,10 +204,10 @@ cleanup() {
 		kill "$spid" 2>/dev/null || true
 		wait "$spid" 2>/dev/null || true
 	fi
-	if [ -n "$kpid" ]; then
-		kill "$kpid" 2>/dev/null || true
-		wait "$kpid" 2>/dev/null || true
-	fi
+	for i in $kpid $hpid $mpid; do
+		kill "$i" 2>/dev/null || true
+		wait "$i" 2>/dev/null || true
+	done
 	[ -z "$run_initrd" ] || rm -f "$run_initrd"
 	[ "$KEEP" = 1 ] || [ ${#images[@]} -eq 0 ] || rm -f "${images[@]}"
 }
@@ -243,6 +251,7 @@ cache=unsafe
 [ $BENCH = 1 ] && cache=writeback
 [ -z "$IMAGES" ] || mkdir -p "$IMAGES"
 drive_opts=()
+imgs=()
 for ((i = 0; i < DRIVES; i++)); do
 	if [ "$REUSE" = 1 ]; then
 		# Kept images: created when missing, never removed.
@@ -255,14 +264,22 @@ for ((i = 0; i < DRIVES; i++)); do
 		truncate -s "$DSIZE" "$img"
 		images+=("$img")
 	fi
-	drive_opts+=(-drive "file=$img,if=none,id=d$i,format=raw,cache=$cache"
-		-device "nvme,serial=sc$i,drive=d$i")
+	imgs+=("$img")
+	drive_opts+=(-drive "file=$img,if=none,id=d$i,format=raw,cache=$cache")
+	if [ "$HOTPLUG" = 1 ]; then
+		# Devices on the root complex itself cannot be unplugged: one root port each.
+		drive_opts+=(-device "pcie-root-port,id=rp$i,chassis=$((i + 1)),slot=$((i + 1))"
+			-device "nvme,serial=sc$i,drive=d$i,id=nvme$i,bus=rp$i")
+	else
+		drive_opts+=(-device "nvme,serial=sc$i,drive=d$i")
+	fi
 done
 
 append="console=ttyS0,115200 oops=panic panic=-1 panic_on_warn=0 softlockup_panic=0 loglevel=4"
 append+=" sc_mode=$MODE sc_drives=$DRIVES"
 [ -z "$TEST_TMO" ] || append+=" sc_timeout=$TEST_TMO"
 [ -z "$EXTRA_APPEND" ] || append+=" $EXTRA_APPEND"
+[ "$HOTPLUG" = 0 ] || append+=" SCRATCH_VM_HOTPLUG=1"
 
 if [ "${SCRATCH_VM_KVM:-0}" = 1 ]; then
 	accel=(-accel kvm -cpu host)
@@ -274,6 +291,13 @@ qemu=(qemu-system-x86_64 "${accel[@]}" -machine q35 -smp "$CPUS" -m "$MEM"
 	-kernel "$vmlinuz" -initrd "$initrd" -append "$append"
 	-serial "file:$console" -serial "file:$testlog"
 	"${drive_opts[@]}")
+monitor=$VMDIR/$tag.mon
+if [ "$HOTPLUG" = 1 ]; then
+	# QEMU opens both FIFOs read-write: neither side blocks on open.
+	rm -f "$monitor.in" "$monitor.out"
+	mkfifo "$monitor.in" "$monitor.out"
+	qemu+=(-monitor "pipe:$monitor")
+fi
 
 killflag=$VMDIR/$tag.killed
 rm -f "$console" "$testlog" "$qlog" "$killflag"
@@ -305,6 +329,29 @@ if [ -n "$KILL_AFTER" ]; then
 	) </dev/null >/dev/null 2>&1 &
 	kpid=$!
 fi
+if [ "$HOTPLUG" = 1 ]; then
+	# The monitor's replies go to a log; requests come from the test channel.
+	cat "$monitor.out" >"$VMDIR/$tag.monitor.log" 2>/dev/null &
+	mpid=$!
+	(
+		trap - EXIT INT TERM HUP
+		done_n=0
+		while kill -0 "$qpid" 2>/dev/null; do
+			mapfile -t cmds < <(grep -a '^# vm-monitor: ' "$testlog" 2>/dev/null | sed 's/\r$//')
+			while [ "$done_n" -lt "${#cmds[@]}" ]; do
+				cmd=${cmds[$done_n]#\# vm-monitor: }
+				for ((j = 0; j < ${#imgs[@]}; j++)); do
+					cmd=${cmd//@IMG$j@/${imgs[$j]}}
+				done
+				echo "$cmd" >>"$VMDIR/$tag.monitor.log"
+				echo "$cmd" >"$monitor.in"
+				done_n=$((done_n + 1))
+			done
+			sleep 0.2
+		done
+	) </dev/null >/dev/null 2>&1 &
+	hpid=$!
+fi
 # Live stream of the test channel until QEMU is gone (CRs from a cooked tty removed).
 tail -n +1 -s 0.2 -F --pid="$qpid" "$testlog" 2>/dev/null | sed -u 's/\r$//' &
 spid=$!
@@ -321,6 +368,13 @@ if [ -n "$kpid" ]; then
 	wait "$kpid" 2>/dev/null || true
 	kpid=
 fi
+for p in $hpid $mpid; do
+	kill "$p" 2>/dev/null || true
+	wait "$p" 2>/dev/null || true
+done
+hpid=
+mpid=
+[ "$HOTPLUG" = 0 ] || rm -f "$monitor.in" "$monitor.out"
 t1=$(date +%s)
 killed=0
 if [ -f "$killflag" ]; then
