@@ -114,7 +114,7 @@ check-6.12: deps
 
 check: deps
 	@$(MAKE) -s all module-6.12 module-rt module-debug
-	@tests/check.sh unit 6.1 6.12 rt debug crash
+	@tests/check.sh unit 6.1 6.12 rt debug crash fault
 
 # Hundreds of power cuts (make check runs 25).
 crashtest: deps

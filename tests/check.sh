@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # Body of `make check`: native unit tests and the VM suite per kernel, each logged, then one TAP summary line.
 #
-# Usage: tests/check.sh [unit] [6.1] [6.12] [rt] [debug] [crash]    (no argument: all)
+# Usage: tests/check.sh [unit] [6.1] [6.12] [rt] [debug] [crash] [fault]    (no argument: all)
 #   rt: Debian's 6.1 PREEMPT_RT kernel; debug: the project's 6.1 debug kernel (KASAN, lockdep,
-#   kmemleak, fault injection; scripts/debug-kernel.sh builds it once).
+#   kmemleak, fault injection; scripts/debug-kernel.sh builds it once); fault: boots of their
+#   own for NVMe hot removal (debug kernel) and memory pressure (a 384 MiB guest).
 # Logs: build/check/unit.tap, build/check/<kernel>.tap.  Every stage runs even if an earlier one
 # failed; the last output line is "N passed, N failed"; exit 1 on any failure.
 # Environment: SCRATCH_CHECK_VM_TIMEOUT (seconds per VM run, default 1200).
@@ -14,7 +15,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 OUT=build/check
 mkdir -p "$OUT"
-[ $# -gt 0 ] || set -- unit 6.1 6.12 rt debug crash
+[ $# -gt 0 ] || set -- unit 6.1 6.12 rt debug crash fault
 
 logs=()
 rc=0
@@ -67,8 +68,22 @@ for what in "$@"; do
 		# Power cuts: SIGKILL of QEMU during writes, syncs and evictions.
 		stage crash "$OUT/crash.tap" tests/crashtest.sh "${SCRATCH_CHECK_CUTS:-25}" --kernel 6.1
 		;;
+	fault)
+		# One program per boot, so that the guest still unloads the module and scans for leaks.
+		for t in hotplug mempress; do
+			rm -rf "$OUT/$t-tests"
+			mkdir -p "$OUT/$t-tests"
+			cp build/tests/$t "$OUT/$t-tests/"
+		done
+		# Drives behind PCIe root ports, unplugged and plugged back by the guest; KASAN watches.
+		stage hotplug "$OUT/hotplug.tap" tests/vm/run.sh --kernel debug --hotplug \
+			--tests "$OUT/hotplug-tests" --drives 2 --drive-size 1G --timeout 900 -- check
+		# Ten times the guest's RAM through the space next to a cgroup holding half of it.
+		stage mempress "$OUT/mempress.tap" tests/vm/run.sh --kernel 6.1 --mem 384M \
+			--tests "$OUT/mempress-tests" --drives 2 --drive-size 1G --timeout 1200 -- check
+		;;
 	*)
-		echo "check.sh: unknown stage '$what' (unit, 6.1, 6.12, rt, debug, crash)" >&2
+		echo "check.sh: unknown stage '$what' (unit, 6.1, 6.12, rt, debug, crash, fault)" >&2
 		exit 2
 		;;
 	esac

@@ -17,7 +17,7 @@
 #include "scratch_test.h"
 
 #define SHIFT		22		/* 4 MiB segments */
-#define ROUNDS		10
+#define ROUNDS		6
 #define MAX_ATOMS	1024
 #define DEATH_SECS	60		/* a killed child must be gone by then */
 
