@@ -433,7 +433,7 @@ static int sc_commit(struct sc_file *f, void __user *arg)
 	a->xxh64 = req.xxh64;
 	a->type = req.type;
 	a->atom_flags = req.atom_flags;
-	a->state = SC_A_LIVE;
+	a->state = SC_A_LIVE | SC_A_FRESH;
 	seg->nr_live++;
 	seg->live_pages += pages;
 	s->nr_atoms++;

@@ -71,36 +71,6 @@ static ssize_t sc_read_all(struct sc_region *r, u64 dpos, struct kiocb *iocb,
 }
 
 /*
- * The first byte of [pos, pos + len) of @r's device that is not in an
- * uptodate folio of the page cache, or pos + len: page-cache lookups only,
- * nothing copied.  filemap_get_folio() returns NULL on a miss up to 6.2 and
- * ERR_PTR(-ENOENT) after: both are a miss.
- */
-static u64 sc_cached_upto(struct sc_region *r, u64 pos, size_t len)
-{
-	struct address_space *mapping = r->file->f_mapping;
-	pgoff_t i = pos >> PAGE_SHIFT, last = (pos + len - 1) >> PAGE_SHIFT;
-
-	while (i <= last) {
-		struct folio *folio = filemap_get_folio(mapping, i);
-		pgoff_t start;
-		bool ok;
-
-		if (IS_ERR_OR_NULL(folio))
-			break;
-		start = folio->index;
-		ok = folio_test_uptodate(folio);
-		i = folio_next_index(folio);
-		folio_put(folio);
-		if (!ok) {
-			i = start;
-			break;
-		}
-	}
-	return i > last ? pos + len : max_t(u64, pos, (u64)i << PAGE_SHIFT);
-}
-
-/*
  * io_uring's retry after its inline attempt found pages uncached
  * (IOCB_WAITQ): it calls ->read_iter again and again at the advanced
  * position until the request is complete.  So this returns either the whole
@@ -123,7 +93,7 @@ static ssize_t sc_read_waitq(struct sc_region *r, u64 dpos, struct kiocb *iocb,
 	if (want < iov_iter_count(to))
 		return -EAGAIN;
 	for (tries = 0; tries < 4; tries++) {
-		upto = sc_cached_upto(r, dpos, want);
+		upto = scratch_region_cached_upto(r, dpos, want);
 		if (upto == dpos + want) {
 			ret = sc_read_dev(r, dpos, iocb, IOCB_NOWAIT, to);
 			if (ret == want)
@@ -169,9 +139,9 @@ ssize_t scratch_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	 * page-waiting retry (IOCB_WAITQ) too, so that the check runs in an
 	 * io-wq worker instead of the submitter.
 	 */
-	ret = scratch_atom_pin_read(s, f->tenant, iocb->ki_pos, &pin,
-				    iocb->ki_flags & (IOCB_NOWAIT | IOCB_WAITQ) ?
-				    SC_V_NOWAIT : 0);
+	ret = scratch_atom_pin_read(s, f->tenant, iocb->ki_pos, count, &pin,
+				    (iocb->ki_flags & (IOCB_NOWAIT | IOCB_WAITQ) ? SC_V_NOWAIT : 0) |
+				    (iocb->ki_flags & IOCB_DIRECT ? SC_V_FRESH : 0));
 	if (ret)
 		return ret;
 	avail = pin.avail;

@@ -156,8 +156,11 @@ int scratch_mmap(struct file *file, struct vm_area_struct *vma)
 	ret = scratch_file_use(f);
 	if (ret)
 		return ret;
-	/* Faults are never checked: a reloaded atom is hashed before it is mapped. */
-	ret = scratch_atom_pin_read(s, f->tenant, off, &pin, 0);
+	/*
+	 * Faults are never checked: a reloaded atom is hashed before it is
+	 * mapped, and a fresh one when a page of the range is not cached.
+	 */
+	ret = scratch_atom_pin_read(s, f->tenant, off, len, &pin, 0);
 	if (ret)
 		return ret;
 	seg = pin.seg;

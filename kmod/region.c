@@ -103,6 +103,36 @@ int scratch_region_write(struct sc_region *r, u64 pos, const void *buf, size_t l
 	return n == len ? 0 : -EIO;
 }
 
+/*
+ * The first byte of [pos, pos + len) of @r's device that is not in an
+ * uptodate folio of the page cache, or pos + len: page-cache lookups only,
+ * nothing copied.  filemap_get_folio() returns NULL on a miss up to 6.2 and
+ * ERR_PTR(-ENOENT) after: both are a miss.
+ */
+u64 scratch_region_cached_upto(struct sc_region *r, u64 pos, u64 len)
+{
+	struct address_space *mapping = r->file->f_mapping;
+	pgoff_t i = pos >> PAGE_SHIFT, last = (pos + len - 1) >> PAGE_SHIFT;
+
+	while (i <= last) {
+		struct folio *folio = filemap_get_folio(mapping, i);
+		pgoff_t start;
+		bool ok;
+
+		if (IS_ERR_OR_NULL(folio))
+			break;
+		start = folio->index;
+		ok = folio_test_uptodate(folio);
+		i = folio_next_index(folio);
+		folio_put(folio);
+		if (!ok) {
+			i = start;
+			break;
+		}
+	}
+	return i > last ? pos + len : max_t(u64, pos, (u64)i << PAGE_SHIFT);
+}
+
 /* Everything written to the region so far reaches stable storage. */
 int scratch_region_flush(struct sc_region *r)
 {

@@ -44,6 +44,15 @@
 #define SC_A_DURABLE		0x20	/* record written by a completed sync */
 /* RESERVED: a write error may have hit its pages; commit fails (EIO). */
 #define SC_A_LOST		0x80
+/*
+ * LIVE (the same bit as LOST, which only RESERVED slots carry): committed
+ * since attach, and the drive's copy not yet read back.  Its cached pages
+ * are what the writer wrote; the first time a read needs a page from the
+ * drive, the drive's copy is hashed first (verify.c): a drive that dropped
+ * the writes and reported success must not hand back a previous occupant's
+ * bytes.
+ */
+#define SC_A_FRESH		0x80
 
 /*
  * The in-RAM index entry of one atom: 32 bytes.  Lives in its segment's
@@ -368,6 +377,7 @@ static inline ssize_t sc_dev_err(ssize_t err)
 
 int scratch_region_write(struct sc_region *r, u64 pos, const void *buf, size_t len);
 int scratch_region_flush(struct sc_region *r);
+u64 scratch_region_cached_upto(struct sc_region *r, u64 pos, u64 len);
 int scratch_region_read_super(struct sc_region *r, struct sc_super_info *si);
 int scratch_region_write_super(struct sc_region *r, const struct sc_super_info *si);
 
@@ -420,11 +430,12 @@ static inline bool scratch_region_wb_new(const struct sc_space *s, u32 ri)
 /* verify.c */
 #define SC_V_NOWAIT		(1U << 0)	/* -EAGAIN instead of I/O or a wait */
 #define SC_V_RECHECK		(1U << 1)	/* hash it even if verified */
+#define SC_V_FRESH		(1U << 2)	/* a fresh atom too (its drive copy) */
 int scratch_atom_verify(struct sc_space *s, struct sc_segment *seg, u32 slot,
 			unsigned int how);
 int scratch_pin_verify(struct sc_space *s, const struct sc_pin *pin, unsigned int how);
-int scratch_atom_pin_read(struct sc_space *s, u32 tenant, u64 off, struct sc_pin *pin,
-			  unsigned int how);
+int scratch_atom_pin_read(struct sc_space *s, u32 tenant, u64 off, u64 len,
+			  struct sc_pin *pin, unsigned int how);
 int scratch_verify_ioctl(struct sc_file *f, void __user *arg);
 int scratch_scrub_ioctl(struct sc_file *f, void __user *arg);
 

@@ -4,7 +4,10 @@
  * straight from the backing device's page cache, the first time they are
  * read or mapped, or when VERIFY or SCRUB asks.  A bad atom is EBADMSG from
  * then on; scrub drops it (missing).  Atoms committed since attach are
- * trusted: their writer hashed them, and reads never pay for a second pass.
+ * trusted while their pages are the writer's, in the page cache; the first
+ * read that needs one of their pages from the drive hashes the drive's copy
+ * first (SC_A_FRESH), once: a drive that dropped writes and said they were
+ * done is caught there, not served.
  *
  * Nothing is copied: the pages are read into the device's page cache (with
  * readahead, as a read would) and hashed through kmap_local_folio().  The
@@ -164,6 +167,21 @@ static int sc_check_atom(struct sc_space *s, struct sc_segment *seg, const struc
 	return 0;
 }
 
+/*
+ * Before hashing a fresh atom: drop its clean cached pages, so that the hash
+ * reads the drive's copy.  True if none is left (dirty, mapped or locked
+ * pages stay): only then does the verdict speak for the whole drive copy.
+ */
+static bool sc_fresh_uncache(struct sc_space *s, struct sc_segment *seg, const struct sc_atom *a)
+{
+	struct address_space *mapping = sc_seg_region(s, seg)->file->f_mapping;
+	u64 pos = sc_seg_dev_pos(s, seg) + ((u64)a->page << SC_PAGE_SHIFT);
+	u64 end = pos + max_t(u64, a->stored_len, 1) - 1;
+
+	invalidate_mapping_pages(mapping, pos >> PAGE_SHIFT, end >> PAGE_SHIFT);
+	return !filemap_range_has_page(mapping, pos, end);
+}
+
 static bool sc_verifying(struct sc_space *s, struct sc_segment *seg, u32 slot)
 {
 	bool busy;
@@ -184,6 +202,7 @@ static bool sc_verifying(struct sc_space *s, struct sc_segment *seg, u32 slot)
 int scratch_atom_verify(struct sc_space *s, struct sc_segment *seg, u32 slot,
 			unsigned int how)
 {
+	bool cold = false;
 	struct sc_atom a;
 	u8 *state;
 	int ret;
@@ -199,7 +218,8 @@ int scratch_atom_verify(struct sc_space *s, struct sc_segment *seg, u32 slot,
 		if (a.state & SC_A_BAD)
 			goto unlock;
 		ret = 0;
-		if (!(a.state & SC_A_UNVERIFIED) && !(how & SC_V_RECHECK))
+		if (!(a.state & SC_A_UNVERIFIED) && !(how & SC_V_RECHECK) &&
+		    !((how & SC_V_FRESH) && (a.state & SC_A_FRESH)))
 			goto unlock;
 		ret = -EAGAIN;
 		if (how & SC_V_NOWAIT)
@@ -214,6 +234,8 @@ int scratch_atom_verify(struct sc_space *s, struct sc_segment *seg, u32 slot,
 	seg->atoms[slot].state |= SC_A_VERIFYING;
 	spin_unlock(&s->lock);
 
+	if (a.state & SC_A_FRESH)
+		cold = sc_fresh_uncache(s, seg, &a);
 	ret = sc_check_atom(s, seg, &a);
 
 	spin_lock(&s->lock);
@@ -227,6 +249,8 @@ int scratch_atom_verify(struct sc_space *s, struct sc_segment *seg, u32 slot,
 		}
 		if (ret)
 			*state |= SC_A_BAD;
+		else if (cold)
+			*state &= ~SC_A_FRESH;
 	}
 	spin_unlock(&s->lock);
 	wake_up_var(seg);
@@ -255,10 +279,12 @@ int scratch_pin_verify(struct sc_space *s, const struct sc_pin *pin, unsigned in
  * scratch_atom_pin() for a reader or a mapping: the atom's bytes may be
  * served once it returns 0.  A write error not yet handled on its region is
  * handled first (it drops atoms not yet durable, maybe this one: their bytes
- * on the drive are not theirs), and a reloaded atom is verified (@how).
+ * on the drive are not theirs), a reloaded atom is verified (@how), and a
+ * fresh one too when any of [off, off + len) must come from the drive: not
+ * all cached, or SC_V_FRESH (O_DIRECT reads the drive whatever is cached).
  */
-int scratch_atom_pin_read(struct sc_space *s, u32 tenant, u64 off, struct sc_pin *pin,
-			  unsigned int how)
+int scratch_atom_pin_read(struct sc_space *s, u32 tenant, u64 off, u64 len,
+			  struct sc_pin *pin, unsigned int how)
 {
 	int ret = scratch_atom_pin(s, tenant, off, pin);
 
@@ -271,7 +297,16 @@ int scratch_atom_pin_read(struct sc_space *s, u32 tenant, u64 off, struct sc_pin
 		if (ret)
 			return ret;
 	}
-	ret = scratch_pin_verify(s, pin, how);
+	ret = scratch_pin_verify(s, pin, how & ~SC_V_FRESH);
+	if (!ret && (pin->state & SC_A_FRESH) && len) {
+		struct sc_region *r = sc_seg_region(s, pin->seg);
+		u64 dpos = sc_seg_dev_pos(s, pin->seg) +
+			   (off & ((1ULL << s->geom.seg_shift) - 1));
+
+		len = min(len, pin->avail);
+		if ((how & SC_V_FRESH) || scratch_region_cached_upto(r, dpos, len) < dpos + len)
+			ret = scratch_atom_verify(s, pin->seg, pin->slot, how | SC_V_FRESH);
+	}
 	if (ret)
 		scratch_seg_unpin(s, pin->seg);
 	return ret;
