@@ -22,7 +22,7 @@
 
 #define SHIFT		20		/* 1 MiB segments */
 #define REGION_LEN	(48 * ST_MIB)
-#define POOL		48		/* atoms of a reloaded space */
+#define POOL		96		/* atoms of a reloaded space */
 #define ALEN		(24 * ST_KIB + 321)
 #define FI_DBG		"/sys/kernel/debug/"
 

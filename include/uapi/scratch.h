@@ -109,6 +109,8 @@ struct scratch_id {
 /*
  * Reloaded atoms are verified by the module (XXH64 from the page cache) on
  * their first read or mapping, or by VERIFY and SCRUB; a bad one is EBADMSG.
+ * Atoms committed since attach are hashed the first time a read or mapping
+ * needs their bytes from the drive (a range not all cached, or O_DIRECT).
  * STAT reports SCRATCH_STAT_VERIFIED; INFO and sysfs count verifications.
  */
 #define SCRATCH_F_VERIFY		(1ULL << 9)
