@@ -182,6 +182,19 @@ static bool sc_fresh_uncache(struct sc_space *s, struct sc_segment *seg, const s
 	return !filemap_range_has_page(mapping, pos, end);
 }
 
+/*
+ * The device ends before the atom does: it shrank under the walk, whose
+ * page-cache reads then returned zeros past the end (a removed drive has
+ * size 0).  That is an I/O error, not a bad atom.
+ */
+static bool sc_past_dev_end(struct sc_space *s, struct sc_segment *seg, const struct sc_atom *a)
+{
+	struct inode *dev = sc_seg_region(s, seg)->file->f_mapping->host;
+	u64 end = sc_seg_dev_pos(s, seg) + ((u64)a->page << SC_PAGE_SHIFT) + a->stored_len;
+
+	return end > (u64)i_size_read(dev);
+}
+
 static bool sc_verifying(struct sc_space *s, struct sc_segment *seg, u32 slot)
 {
 	bool busy;
@@ -237,6 +250,8 @@ int scratch_atom_verify(struct sc_space *s, struct sc_segment *seg, u32 slot,
 	if (a.state & SC_A_FRESH)
 		cold = sc_fresh_uncache(s, seg, &a);
 	ret = sc_check_atom(s, seg, &a);
+	if (ret == -EBADMSG && sc_past_dev_end(s, seg, &a))
+		ret = -EIO;
 
 	spin_lock(&s->lock);
 	state = &seg->atoms[slot].state;
