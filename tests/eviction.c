@@ -59,18 +59,10 @@ static int fill(FIXTURE_DATA(ev) *self, struct st_atom *a, __u64 first, __u64 n)
 /* Set a per-tenant limit of the space (sysfs): 0 lifts it. */
 static int set_limit(__u32 id, const char *name, __u64 v)
 {
-	char path[128], val[32];
-	int fd, n, r = 0;
+	char path[128];
 
 	snprintf(path, sizeof(path), "/sys/class/scratch/scratch%u/%s", id, name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = snprintf(val, sizeof(val), "%llu", (unsigned long long)v);
-	if (write(fd, val, n) != n)
-		r = -errno;
-	close(fd);
-	return r;
+	return st_write_file(path, "%llu", (unsigned long long)v);
 }
 
 /* Global pinning, with no per-tenant limit in the way. */

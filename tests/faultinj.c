@@ -28,18 +28,6 @@
 
 /* ---- the knobs ---------------------------------------------------------------------- */
 
-static int fi_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		r = -errno;
-	close(fd);
-	return r;
-}
-
 /* The drive's /sys/block/<name>/make-it-fail. */
 static void fi_disk_knob(char *out, size_t n)
 {
@@ -73,19 +61,21 @@ static int fi_knobs(bool on)
 	int r;
 
 	for (i = 0; on && i < ARRAY_SIZE(knobs); i++) {
-		r = fi_write(knobs[i][0], knobs[i][1]);
+		r = st_write_file(knobs[i][0], "%s", knobs[i][1]);
 		if (r)
 			return r;
 	}
 	if (!on) {
-		fi_write(FI_DBG "failslab/ignore-gfp-wait", "Y");
-		fi_write(FI_DBG "fail_page_alloc/ignore-gfp-wait", "Y");
+		st_write_file(FI_DBG "failslab/ignore-gfp-wait", "Y");
+		st_write_file(FI_DBG "fail_page_alloc/ignore-gfp-wait", "Y");
 	}
 	fi_disk_knob(disk, sizeof(disk));
-	return fi_write(disk, on ? "1" : "0");
+	return st_write_file(disk, "%d", on);
 }
 
 static int fi_nth_fd = -1;
+static bool fi_armed;
+static long fi_left;
 
 /* Fail the @n-th fault site this thread reaches from now (0: none). */
 static int fi_arm(unsigned int n)
@@ -93,17 +83,26 @@ static int fi_arm(unsigned int n)
 	char v[16];
 	int len = snprintf(v, sizeof(v), "%u", n);
 
+	fi_armed = n != 0;
 	return pwrite(fi_nth_fd, v, len, 0) == len ? 0 : -errno;
 }
 
-/* Disarm; returns how many sites were still to come (0: the fault fired). */
+/*
+ * Disarm; returns how many sites were still to come (0: the fault fired).
+ * Called again before the next fi_arm() (an operation that disarmed itself
+ * early), it returns what the first call found.
+ */
 static long fi_disarm(void)
 {
 	char v[16] = "";
-	ssize_t n = pread(fi_nth_fd, v, sizeof(v) - 1, 0);
+	ssize_t n;
 
+	if (!fi_armed)
+		return fi_left;
+	n = pread(fi_nth_fd, v, sizeof(v) - 1, 0);
 	fi_arm(0);
-	return n > 0 ? strtol(v, NULL, 10) : -1;
+	fi_left = n > 0 ? strtol(v, NULL, 10) : -1;
+	return fi_left;
 }
 
 /*
@@ -486,7 +485,7 @@ static int op_map(FIXTURE_DATA(fi) *self, int i)
 	if (p == MAP_FAILED)
 		return -errno;
 	/* Faults are not under fail-nth's control: the bytes are checked clean. */
-	fi_arm(0);
+	fi_disarm();
 	bad = st_check(p, a->len, a->seed, 0);
 	munmap(p, len);
 	return bad >= 0 ? -EBADMSG : 0;

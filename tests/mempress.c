@@ -12,7 +12,6 @@
  * more than 1 GiB.
  */
 #include <pthread.h>
-#include <stdarg.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -28,24 +27,6 @@
 #define CG_BY		CG "/scbystander"
 #define CG_WK		CG "/scworker"
 #define MAX_RAM		(1024 * ST_MIB)
-
-static int cg_write(const char *path, const char *fmt, ...)
-{
-	char v[64];
-	va_list ap;
-	int fd, r = 0;
-
-	va_start(ap, fmt);
-	vsnprintf(v, sizeof(v), fmt, ap);
-	va_end(ap);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, v, strlen(v)) < 0)
-		r = -errno;
-	close(fd);
-	return r;
-}
 
 /* A counter from a "key value" file (/proc/vmstat, memory.events). */
 static __u64 kv(const char *path, const char *key)
@@ -168,7 +149,7 @@ FIXTURE_SETUP(mp)
 	if (access(CG "/cgroup.controllers", F_OK) &&
 	    mount("none", CG, "cgroup2", 0, NULL))
 		SKIP(return, "no cgroup v2: %s", strerror(errno));
-	if (cg_write(CG "/cgroup.subtree_control", "+memory"))
+	if (st_write_file(CG "/cgroup.subtree_control", "+memory"))
 		SKIP(return, "no memory controller");
 	rmdir(CG_BY);
 	rmdir(CG_WK);
@@ -187,7 +168,7 @@ FIXTURE_TEARDOWN(mp)
 	}
 	ST_TEARDOWN();
 	if (self->cg) {
-		cg_write(CG "/cgroup.procs", "%d", getpid());
+		st_write_file(CG "/cgroup.procs", "%d", getpid());
 		rmdir(CG_WK);
 		rmdir(CG_BY);
 	}
@@ -221,7 +202,7 @@ ST_TEST_F_TIMEOUT(mp, ten_times_ram, 1500)
 	       (unsigned long long)nr, ALEN >> 10, (unsigned long long)lag);
 
 	/* The bystander, in its cgroup: what it holds, a little slack. */
-	ASSERT_EQ(0, cg_write(CG_BY "/memory.max", "%llu", hold + 16 * ST_MIB));
+	ASSERT_EQ(0, st_write_file(CG_BY "/memory.max", "%llu", hold + 16 * ST_MIB));
 	growp = mmap(NULL, ST_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, growp);
 	ASSERT_EQ(0, pipe(pipefd));
@@ -229,7 +210,7 @@ ST_TEST_F_TIMEOUT(mp, ten_times_ram, 1500)
 	ASSERT_LE(0, self->by);
 	if (self->by == 0) {
 		close(pipefd[0]);
-		if (cg_write(CG_BY "/cgroup.procs", "%d", getpid()))
+		if (st_write_file(CG_BY "/cgroup.procs", "%d", getpid()))
 			_exit(4);
 		bystander(hold, growp, pipefd[1]);
 	}
@@ -238,8 +219,8 @@ ST_TEST_F_TIMEOUT(mp, ten_times_ram, 1500)
 	ASSERT_EQ(1, read(self->ready, &c, 1)) TH_LOG("bystander failed to start");
 
 	/* The worker: this process, a quarter of RAM for its memory and page cache. */
-	ASSERT_EQ(0, cg_write(CG_WK "/memory.max", "%llu", total / 4));
-	ASSERT_EQ(0, cg_write(CG_WK "/cgroup.procs", "%d", getpid()));
+	ASSERT_EQ(0, st_write_file(CG_WK "/memory.max", "%llu", total / 4));
+	ASSERT_EQ(0, st_write_file(CG_WK "/cgroup.procs", "%d", getpid()));
 	ASSERT_EQ(0, pthread_create(&smp.t, NULL, sample, &smp));
 	for (i = 0; i < nr; i++) {
 		r = st_put_n(self->sp.fd, &a[i], i + 1, ALEN);
@@ -284,7 +265,7 @@ ST_TEST_F_TIMEOUT(mp, ten_times_ram, 1500)
 	       free_end >> 20, file_end >> 20, grow >> 20);
 	ASSERT_LT(free_end + 16 * ST_MIB, grow) TH_LOG("too little file cache to reclaim");
 	*growp = grow;
-	ASSERT_EQ(0, cg_write(CG_BY "/memory.max", "%llu", hold + grow + 16 * ST_MIB));
+	ASSERT_EQ(0, st_write_file(CG_BY "/memory.max", "%llu", hold + grow + 16 * ST_MIB));
 	ASSERT_EQ(0, kill(self->by, SIGUSR1));
 	ASSERT_EQ(1, read(self->ready, &c, 1)) TH_LOG("the bystander could not grow");
 	ASSERT_EQ('g', c);

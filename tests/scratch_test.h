@@ -234,6 +234,28 @@ static inline __u64 st_meminfo(const char *field)
 	return v;
 }
 
+/* Write printf-formatted text to a sysfs, procfs, debugfs or cgroup file: 0/-errno. */
+static inline int __attribute__((format(printf, 2, 3)))
+st_write_file(const char *path, const char *fmt, ...)
+{
+	char v[128];
+	va_list ap;
+	int fd, n, r = 0;
+
+	va_start(ap, fmt);
+	n = vsnprintf(v, sizeof(v), fmt, ap);
+	va_end(ap);
+	if (n < 0 || n >= (int)sizeof(v))
+		return -EINVAL;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, v, n) != n)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
 /*
  * Drop clean cached pages.  drop_caches alone does not reach the block
  * devices' page cache on every kernel (6.12 keeps it), so the drives'

@@ -250,16 +250,9 @@ ST_TEST_F(tn, survives_reload)
 static int set_broker(__u32 id, int on)
 {
 	char path[96];
-	int fd, r = 0;
 
 	snprintf(path, sizeof(path), "/sys/class/scratch/scratch%u/broker_tenants", id);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, on ? "1" : "0", 1) != 1)
-		r = -errno;
-	close(fd);
-	return r;
+	return st_write_file(path, "%d", !!on);
 }
 
 /* What a worker without CAP_SYS_ADMIN can do on a broker space: exit code 0 if all as expected. */
