@@ -23,7 +23,7 @@
 #include "scratch.h"
 
 /* Readahead window while hashing: atoms are read whole, so read big. */
-#define SC_VERIFY_RA_PAGES	(SZ_2M / PAGE_SIZE)
+#define SC_VERIFY_RA_PAGES	(SZ_16M / PAGE_SIZE)
 /* Slots a scrub looks at per hold of space->lock. */
 #define SC_SCRUB_SCAN		1024
 
