@@ -16,11 +16,6 @@
 #include <linux/uio.h>
 #include "scratch.h"
 
-static u64 sc_dev_pos(struct sc_space *s, struct sc_segment *seg, u64 off)
-{
-	return sc_seg_dev_pos(s, seg) + (off & ((1ULL << s->geom.seg_shift) - 1));
-}
-
 /* One read of the device file at @dpos into @to, with the caller's mode in @flags. */
 static ssize_t sc_read_dev(struct sc_region *r, u64 dpos, struct kiocb *iocb, int flags,
 			   struct iov_iter *to)

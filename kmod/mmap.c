@@ -172,7 +172,7 @@ int scratch_mmap(struct file *file, struct vm_area_struct *vma)
 		return ret;
 	}
 	r = sc_seg_region(s, seg);
-	pos = sc_seg_dev_pos(s, seg) + (off & ((1ULL << s->geom.seg_shift) - 1));
+	pos = sc_dev_pos(s, seg, off);
 
 	/* See the top of this file. */
 	vm_flags_clear(vma, VM_MAYWRITE | VM_SHARED);

@@ -338,6 +338,19 @@ static inline u64 sc_seg_dev_pos(struct sc_space *s, const struct sc_segment *se
 	       ((u64)(seg->idx - r->first_seg) << s->geom.seg_shift);
 }
 
+/* Device position of space offset @off, which lies in @seg. */
+static inline u64 sc_dev_pos(struct sc_space *s, const struct sc_segment *seg, u64 off)
+{
+	return sc_seg_dev_pos(s, seg) + (off & ((1ULL << s->geom.seg_shift) - 1));
+}
+
+/* Device position of the first stored byte of atom @a of @seg. */
+static inline u64 sc_atom_dev_pos(struct sc_space *s, const struct sc_segment *seg,
+				  const struct sc_atom *a)
+{
+	return sc_seg_dev_pos(s, seg) + ((u64)a->page << SC_PAGE_SHIFT);
+}
+
 static inline u64 sc_space_off(const struct sc_space *s, u32 seg, u32 page)
 {
 	return ((u64)seg << s->geom.seg_shift) + ((u64)page << SC_PAGE_SHIFT);

@@ -138,7 +138,7 @@ static int sc_pc_check(struct sc_region *r, u64 pos, u64 len, u64 want)
 static int sc_check_atom(struct sc_space *s, struct sc_segment *seg, const struct sc_atom *a)
 {
 	struct sc_region *r = sc_seg_region(s, seg);
-	u64 pos = sc_seg_dev_pos(s, seg) + ((u64)a->page << SC_PAGE_SHIFT);
+	u64 pos = sc_atom_dev_pos(s, seg, a);
 	struct scratch_disk_part part;
 	struct sc_pc pc;
 	u64 next;
@@ -175,7 +175,7 @@ static int sc_check_atom(struct sc_space *s, struct sc_segment *seg, const struc
 static bool sc_fresh_uncache(struct sc_space *s, struct sc_segment *seg, const struct sc_atom *a)
 {
 	struct address_space *mapping = sc_seg_region(s, seg)->file->f_mapping;
-	u64 pos = sc_seg_dev_pos(s, seg) + ((u64)a->page << SC_PAGE_SHIFT);
+	u64 pos = sc_atom_dev_pos(s, seg, a);
 	u64 end = pos + max_t(u64, a->stored_len, 1) - 1;
 
 	invalidate_mapping_pages(mapping, pos >> PAGE_SHIFT, end >> PAGE_SHIFT);
@@ -190,7 +190,7 @@ static bool sc_fresh_uncache(struct sc_space *s, struct sc_segment *seg, const s
 static bool sc_past_dev_end(struct sc_space *s, struct sc_segment *seg, const struct sc_atom *a)
 {
 	struct inode *dev = sc_seg_region(s, seg)->file->f_mapping->host;
-	u64 end = sc_seg_dev_pos(s, seg) + ((u64)a->page << SC_PAGE_SHIFT) + a->stored_len;
+	u64 end = sc_atom_dev_pos(s, seg, a) + a->stored_len;
 
 	return end > (u64)i_size_read(dev);
 }
@@ -315,8 +315,7 @@ int scratch_atom_pin_read(struct sc_space *s, u32 tenant, u64 off, u64 len,
 	ret = scratch_pin_verify(s, pin, how & ~SC_V_FRESH);
 	if (!ret && (pin->state & SC_A_FRESH) && len) {
 		struct sc_region *r = sc_seg_region(s, pin->seg);
-		u64 dpos = sc_seg_dev_pos(s, pin->seg) +
-			   (off & ((1ULL << s->geom.seg_shift) - 1));
+		u64 dpos = sc_dev_pos(s, pin->seg, off);
 
 		len = min(len, pin->avail);
 		if ((how & SC_V_FRESH) || scratch_region_cached_upto(r, dpos, len) < dpos + len)
