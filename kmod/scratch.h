@@ -206,7 +206,18 @@ struct sc_space {
 	/* Serialises syncs. */
 	struct mutex sync_mutex;
 	struct work_struct refill_work;
-	wait_queue_head_t unpin_wait;	/* woken when a segment's pins drop to 0 */
+	/*
+	 * Check-ahead (verify.c): the next atom's check, run while a reader
+	 * going through a segment in order copies this one.  Under lock; only
+	 * ahead_seg holds a pin, the other two are remembered positions.
+	 */
+	struct work_struct ahead_work;
+	struct sc_segment *ahead_seg;	/* the check queued, or NULL */
+	struct sc_segment *ahead_last;	/* the last check a read needed */
+	struct sc_segment *ahead_mark;	/* checked ahead, not yet reached */
+	u32 ahead_slot;
+	u32 ahead_last_slot;
+	u32 ahead_mark_slot;
 
 	atomic64_t bytes_written;
 	atomic64_t bytes_read;
@@ -446,9 +457,10 @@ static inline bool scratch_region_wb_new(const struct sc_space *s, u32 ri)
 #define SC_V_FRESH		(1U << 2)	/* a fresh atom too (its drive copy) */
 int scratch_atom_verify(struct sc_space *s, struct sc_segment *seg, u32 slot,
 			unsigned int how);
-int scratch_pin_verify(struct sc_space *s, const struct sc_pin *pin, unsigned int how);
 int scratch_atom_pin_read(struct sc_space *s, u32 tenant, u64 off, u64 len,
 			  struct sc_pin *pin, unsigned int how);
+void scratch_ahead_work(struct work_struct *work);
+void scratch_ahead_stop(struct sc_space *s);
 int scratch_verify_ioctl(struct sc_file *f, void __user *arg);
 int scratch_scrub_ioctl(struct sc_file *f, void __user *arg);
 

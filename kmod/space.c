@@ -174,6 +174,7 @@ static struct sc_space *sc_space_alloc(u32 nr)
 	mutex_init(&s->alloc_mutex);
 	mutex_init(&s->sync_mutex);
 	INIT_WORK(&s->refill_work, scratch_refill_work);
+	INIT_WORK(&s->ahead_work, scratch_ahead_work);
 	atomic64_set(&s->bytes_written, 0);
 	atomic64_set(&s->bytes_read, 0);
 	atomic64_set(&s->evictions, 0);
@@ -262,6 +263,9 @@ int scratch_space_detach(int id)
 		goto out;
 	}
 	s->dead = true;
+	spin_unlock(&s->lock);
+	scratch_ahead_stop(s);
+	spin_lock(&s->lock);
 	/*
 	 * No fd, so no reservation: seal the open segments, so that the
 	 * next attach reads only the table pages in use (SEALED headers,

@@ -27,47 +27,52 @@
 /* Slots a scrub looks at per hold of space->lock. */
 #define SC_SCRUB_SCAN		1024
 
-/* A walk over a range of one region's page cache. */
+/*
+ * A walk over a range of one region's page cache.  Its readahead is its own:
+ * up to SC_VERIFY_RA_PAGES ahead of the cursor, topped up when half is
+ * consumed, never past the walk's end (the next atom's pages are not ours
+ * to read: its own check would drop them again).
+ */
 struct sc_pc {
 	struct file *file;
 	struct file_ra_state ra;
-	pgoff_t last;		/* last page of the whole walk: readahead stops there */
+	pgoff_t ra_next;	/* first page not yet read ahead */
+	pgoff_t last;		/* last page of the whole walk */
 };
 
 static void sc_pc_init(struct sc_pc *pc, struct sc_region *r, u64 pos, u64 len)
 {
 	pc->file = r->file;
 	file_ra_state_init(&pc->ra, r->file->f_mapping);
-	pc->ra.ra_pages = max_t(unsigned int, pc->ra.ra_pages, SC_VERIFY_RA_PAGES);
+	pc->ra_next = pos >> PAGE_SHIFT;
 	pc->last = (pos + len - 1) >> PAGE_SHIFT;
 }
 
 /*
- * The uptodate folio holding page @index, with a reference; readahead on a
- * miss or at a readahead mark, as filemap_read() does.  filemap_get_folio()
- * returns NULL on a miss up to 6.2 and ERR_PTR(-ENOENT) after: both are a miss.
+ * The uptodate folio holding page @index, with a reference.  Pages already
+ * cached are skipped by the readahead; one it could not allocate is read by
+ * read_mapping_folio(), which also waits for the readahead's I/O.
  */
 static struct folio *sc_pc_folio(struct sc_pc *pc, pgoff_t index)
 {
 	struct address_space *mapping = pc->file->f_mapping;
-	struct folio *folio = filemap_get_folio(mapping, index);
-	unsigned long left = pc->last >= index ? pc->last - index + 1 : 1;
+	struct folio *folio;
 
-	if (IS_ERR_OR_NULL(folio)) {
-		DEFINE_READAHEAD(ractl, pc->file, &pc->ra, mapping, index);
+	if (pc->ra_next <= pc->last && pc->ra_next <= index + SC_VERIFY_RA_PAGES / 2) {
+		pgoff_t start = max(pc->ra_next, index);
+		unsigned long nr = min(pc->last + 1, index + SC_VERIFY_RA_PAGES) - start;
+		DEFINE_READAHEAD(ractl, pc->file, &pc->ra, mapping, start);
 
-		page_cache_sync_ra(&ractl, left);
-	} else {
-		if (folio_test_readahead(folio)) {
-			DEFINE_READAHEAD(ractl, pc->file, &pc->ra, mapping, index);
-
-			page_cache_async_ra(&ractl, folio, left);
-		}
+		page_cache_ra_unbounded(&ractl, nr, 0);
+		pc->ra_next = start + nr;
+	}
+	/* NULL on a miss up to 6.2, ERR_PTR(-ENOENT) after. */
+	folio = filemap_get_folio(mapping, index);
+	if (!IS_ERR_OR_NULL(folio)) {
 		if (folio_test_uptodate(folio))
 			return folio;
 		folio_put(folio);
 	}
-	/* Waits for the readahead above, or reads the page itself. */
 	return read_mapping_folio(mapping, index, pc->file);
 }
 
@@ -168,9 +173,14 @@ static int sc_check_atom(struct sc_space *s, struct sc_segment *seg, const struc
 }
 
 /*
- * Before hashing a fresh atom: drop its clean cached pages, so that the hash
- * reads the drive's copy.  True if none is left (dirty, mapped or locked
- * pages stay): only then does the verdict speak for the whole drive copy.
+ * Before hashing a fresh atom: its pages reach the drive (writeback waited
+ * for), then every one of them leaves the page cache, mapped or in use
+ * (invalidate_inode_pages2_range() unmaps them, and waits for pages under
+ * read), so that the hash reads the drive's copy.  True if so; false if a
+ * page stayed (dirtied again: only root writing the raw device does that)
+ * or the writeback failed, and the verdict then does not speak for the
+ * drive's copy.  A reader that holds one of the dropped pages copies the
+ * writer's bytes, which are the atom's.
  */
 static bool sc_fresh_uncache(struct sc_space *s, struct sc_segment *seg, const struct sc_atom *a)
 {
@@ -178,8 +188,10 @@ static bool sc_fresh_uncache(struct sc_space *s, struct sc_segment *seg, const s
 	u64 pos = sc_atom_dev_pos(s, seg, a);
 	u64 end = pos + max_t(u64, a->stored_len, 1) - 1;
 
-	invalidate_mapping_pages(mapping, pos >> PAGE_SHIFT, end >> PAGE_SHIFT);
-	return !filemap_range_has_page(mapping, pos, end);
+	if (filemap_fdatawrite_range(mapping, pos, end) ||
+	    filemap_fdatawait_range_keep_errors(mapping, pos, end))
+		return false;
+	return !invalidate_inode_pages2_range(mapping, pos >> PAGE_SHIFT, end >> PAGE_SHIFT);
 }
 
 /*
@@ -282,26 +294,133 @@ unlock:
 	return ret;
 }
 
-/* For readers and mappings: nothing to do (no lock) unless the atom needs a check. */
-int scratch_pin_verify(struct sc_space *s, const struct sc_pin *pin, unsigned int how)
+/*
+ * The check a read of [dpos, dpos + len) of atom @slot (@state when pinned)
+ * needs before its bytes may be served: a reloaded atom's, or a fresh one's
+ * when any of the range must come from the drive (not all cached, or
+ * SC_V_FRESH: O_DIRECT reads the drive whatever is cached).  *@needed says
+ * whether there was one to do or to wait for.
+ */
+static int sc_read_check(struct sc_space *s, struct sc_segment *seg, u32 slot, u8 state,
+			 u64 dpos, u64 len, unsigned int how, bool *needed)
 {
-	if (!(pin->state & (SC_A_UNVERIFIED | SC_A_BAD)))
+	struct sc_region *r = sc_seg_region(s, seg);
+	int ret = 0;
+
+	*needed = state & SC_A_UNVERIFIED;
+	if (state & (SC_A_UNVERIFIED | SC_A_BAD))
+		ret = scratch_atom_verify(s, seg, slot, how & ~SC_V_FRESH);
+	if (ret || !(state & SC_A_FRESH) || !len)
+		return ret;
+	if (!(how & SC_V_FRESH) && scratch_region_cached_upto(r, dpos, len) == dpos + len)
 		return 0;
-	return scratch_atom_verify(s, pin->seg, pin->slot, how);
+	*needed = true;
+	return scratch_atom_verify(s, seg, slot, how | SC_V_FRESH);
+}
+
+/*
+ * Check-ahead.  A read that needs a check waits for a pass over the whole
+ * atom before its first byte; a reader going through a segment's atoms in
+ * order would wait so on each of them, the drive idle while it copies the
+ * one before.  So, as readahead does for pages: when reads needed the
+ * checks of two neighbouring slots in a row, the check of the slot after
+ * them runs in the background while the reader copies, and a read that
+ * reaches a slot checked ahead starts the next.  Only the reader's own
+ * tenant's atoms, one check queued per space; the queued check pins its
+ * segment.
+ */
+static void sc_ahead_queue_locked(struct sc_space *s, struct sc_segment *seg, u32 slot,
+				  u32 tenant)
+{
+	const struct sc_atom *a;
+
+	lockdep_assert_held(&s->lock);
+	if (s->dead || s->ahead_seg || slot >= seg->nr_used)
+		return;
+	a = &seg->atoms[slot];
+	if ((a->state & SC_A_STATE) != SC_A_LIVE || a->tenant != tenant ||
+	    (a->state & (SC_A_BAD | SC_A_VERIFYING)) ||
+	    !(a->state & (SC_A_UNVERIFIED | SC_A_FRESH)))
+		return;
+	sc_seg_pin_locked(s, seg);
+	s->ahead_seg = seg;
+	s->ahead_slot = slot;
+	queue_work(system_unbound_wq, &s->ahead_work);
+}
+
+/* A read needed the check of @pin's atom (@reached: or found it checked ahead). */
+static void sc_ahead_note(struct sc_space *s, const struct sc_pin *pin, u32 tenant,
+			  bool reached)
+{
+	spin_lock(&s->lock);
+	if (reached) {
+		if (s->ahead_mark != pin->seg || s->ahead_mark_slot != pin->slot)
+			goto unlock;
+		s->ahead_mark = NULL;
+	}
+	if (reached || (s->ahead_last == pin->seg && s->ahead_last_slot + 1 == pin->slot))
+		sc_ahead_queue_locked(s, pin->seg, pin->slot + 1, tenant);
+	s->ahead_last = pin->seg;
+	s->ahead_last_slot = pin->slot;
+unlock:
+	spin_unlock(&s->lock);
+}
+
+void scratch_ahead_work(struct work_struct *work)
+{
+	struct sc_space *s = container_of(work, struct sc_space, ahead_work);
+	struct sc_segment *seg;
+	struct sc_atom a;
+	bool needed;
+	u32 slot;
+	int ret;
+
+	spin_lock(&s->lock);
+	seg = s->ahead_seg;
+	slot = s->ahead_slot;
+	s->ahead_seg = NULL;
+	if (seg)
+		a = seg->atoms[slot];
+	spin_unlock(&s->lock);
+	if (!seg)
+		return;
+	ret = sc_read_check(s, seg, slot, a.state, sc_atom_dev_pos(s, seg, &a),
+			    a.stored_len, 0, &needed);
+	spin_lock(&s->lock);
+	if (!ret && needed) {
+		s->ahead_mark = seg;
+		s->ahead_mark_slot = slot;
+	}
+	sc_seg_unpin_locked(s, seg);
+	spin_unlock(&s->lock);
+}
+
+/* Detach: no check ahead runs or stays queued once this returns (s->dead is set). */
+void scratch_ahead_stop(struct sc_space *s)
+{
+	struct sc_segment *seg;
+
+	cancel_work_sync(&s->ahead_work);
+	spin_lock(&s->lock);
+	seg = s->ahead_seg;
+	s->ahead_seg = NULL;
+	if (seg)
+		sc_seg_unpin_locked(s, seg);
+	spin_unlock(&s->lock);
 }
 
 /*
  * scratch_atom_pin() for a reader or a mapping: the atom's bytes may be
  * served once it returns 0.  A write error not yet handled on its region is
  * handled first (it drops atoms not yet durable, maybe this one: their bytes
- * on the drive are not theirs), a reloaded atom is verified (@how), and a
- * fresh one too when any of [off, off + len) must come from the drive: not
- * all cached, or SC_V_FRESH (O_DIRECT reads the drive whatever is cached).
+ * on the drive are not theirs), then the atom is checked if it must be
+ * (sc_read_check(), @how).
  */
 int scratch_atom_pin_read(struct sc_space *s, u32 tenant, u64 off, u64 len,
 			  struct sc_pin *pin, unsigned int how)
 {
 	int ret = scratch_atom_pin(s, tenant, off, pin);
+	bool needed;
 
 	if (ret)
 		return ret;
@@ -312,17 +431,14 @@ int scratch_atom_pin_read(struct sc_space *s, u32 tenant, u64 off, u64 len,
 		if (ret)
 			return ret;
 	}
-	ret = scratch_pin_verify(s, pin, how & ~SC_V_FRESH);
-	if (!ret && (pin->state & SC_A_FRESH) && len) {
-		struct sc_region *r = sc_seg_region(s, pin->seg);
-		u64 dpos = sc_dev_pos(s, pin->seg, off);
-
-		len = min(len, pin->avail);
-		if ((how & SC_V_FRESH) || scratch_region_cached_upto(r, dpos, len) < dpos + len)
-			ret = scratch_atom_verify(s, pin->seg, pin->slot, how | SC_V_FRESH);
-	}
+	if (unlikely(READ_ONCE(s->ahead_mark) == pin->seg))
+		sc_ahead_note(s, pin, tenant, true);
+	ret = sc_read_check(s, pin->seg, pin->slot, pin->state, sc_dev_pos(s, pin->seg, off),
+			    min(len, pin->avail), how, &needed);
 	if (ret)
 		scratch_seg_unpin(s, pin->seg);
+	else if (needed)
+		sc_ahead_note(s, pin, tenant, false);
 	return ret;
 }
 

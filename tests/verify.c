@@ -4,7 +4,8 @@
  * read, mmap, io_uring, STAT and VERIFY (never wrong bytes), good atoms are
  * exact and become verified on first use, non-blocking reads of unverified
  * atoms are EAGAIN, racing readers hash an atom once, scrub walks the space
- * and drops bad atoms for good, arrays are verified whole, and scratchctl's
+ * and drops bad atoms for good, arrays are verified whole, a reader going
+ * through atoms in order has the next one checked ahead, and scratchctl's
  * scrub and fsck report the same damage.
  */
 #include <stdarg.h>
@@ -502,6 +503,87 @@ ST_TEST_F_TIMEOUT(ver, racing_first_readers, 400)
 	ASSERT_EQ(0ULL, counter(self, "unverified"));
 	ASSERT_EQ(0ULL, sum.nr_bad);
 	ASSERT_GE(2ULL, sum.checked);
+}
+
+/* STAT's status of @id once it is @want, polling for up to 20 s; the last status otherwise. */
+static int wait_status(int fd, const struct scratch_id *id, int want)
+{
+	int i, r = st_stat_status(fd, id);
+
+	for (i = 0; i < 400 && r != want; i++) {
+		usleep(50000);
+		r = st_stat_status(fd, id);
+	}
+	return r;
+}
+
+/*
+ * Check-ahead: once reads needed the checks of two neighbouring atoms, the
+ * next atom of the reader's tenant is hashed in the background (verified
+ * without being read; the one after it is not), a read reaching it starts
+ * the next, another tenant's atom is never checked for the reader, a
+ * damaged atom checked ahead is EBADMSG for its reader, and a check ahead
+ * in flight does not keep the space from detaching.
+ */
+ST_TEST_F_TIMEOUT(ver, check_ahead, 400)
+{
+	/* One 4 MiB segment, slots in write order; slot OTHER is tenant 7's. */
+	enum { N = 8, LEN = 200000, OTHER = 4, BAD = 6 };
+	const struct st_atom *bad[1];
+	struct st_atom a[N];
+	int i, fd7;
+
+	fd7 = st_open(self->sp.id, 7);
+	ASSERT_LE(0, fd7);
+	for (i = 0; i < N; i++)
+		ASSERT_EQ(0, st_put_n(i == OTHER ? fd7 : self->sp.fd, &a[i], i, LEN));
+	ASSERT_EQ(0, st_sync(fd7));
+	ASSERT_EQ(0, st_close(fd7));
+	bad[0] = &a[BAD];
+	ASSERT_EQ(0, damage_and_reload(self, bad, 1, 1000));
+	ASSERT_EQ(0, st_drop_caches());
+	fd7 = st_open(self->sp.id, 7);
+	ASSERT_LE(0, fd7);
+
+	/* Reads of slots 0 and 1 needed their checks: slot 2's runs ahead, not slot 3's. */
+	ASSERT_EQ(0, st_check_range(self->sp.fd, &a[0], 0, LEN));
+	ASSERT_EQ(0, st_check_range(self->sp.fd, &a[1], 0, LEN));
+	ASSERT_EQ((int)SCRATCH_STAT_VERIFIED, wait_status(self->sp.fd, &a[2].id,
+							  SCRATCH_STAT_VERIFIED));
+	ASSERT_EQ(0, st_stat_status(self->sp.fd, &a[3].id));
+	ASSERT_EQ(3ULL, counter(self, "verified"));
+
+	/* Reaching slot 2 starts slot 3's; reaching 3 does not start tenant 7's slot 4. */
+	ASSERT_EQ(0, st_check_range(self->sp.fd, &a[2], 0, LEN));
+	ASSERT_EQ((int)SCRATCH_STAT_VERIFIED, wait_status(self->sp.fd, &a[3].id,
+							  SCRATCH_STAT_VERIFIED));
+	ASSERT_EQ(0, st_check_range(self->sp.fd, &a[3], 0, LEN));
+	usleep(500000);
+	ASSERT_EQ(0, st_stat_status(fd7, &a[OTHER].id));
+	ASSERT_EQ(4ULL, counter(self, "verified"));
+
+	/* Tenant 7 reads slot 4, tenant 0 slot 5: slot 6 (damaged) is checked ahead. */
+	ASSERT_EQ(0, st_check_range(fd7, &a[OTHER], 0, LEN));
+	ASSERT_EQ(0, st_check_range(self->sp.fd, &a[5], 0, LEN));
+	ASSERT_EQ(-EBADMSG, wait_status(self->sp.fd, &a[BAD].id, -EBADMSG));
+	ASSERT_EQ(1ULL, counter(self, "bad"));
+	ASSERT_EQ(-EBADMSG, read_at(self->sp.fd, a[BAD].off, LEN, 0));
+	ASSERT_EQ(0, st_stat_status(self->sp.fd, &a[7].id));
+	ASSERT_EQ(6ULL, counter(self, "verified"));
+	ASSERT_EQ(1ULL, counter(self, "unverified"));
+	ASSERT_EQ(0, st_close(fd7));
+
+	/* Detach right after a check ahead was queued: it is cancelled or waited for. */
+	ASSERT_EQ(0, damage_and_reload(self, bad, 0, 0));
+	ASSERT_EQ(0, st_drop_caches());
+	ASSERT_EQ(0, st_check_range(self->sp.fd, &a[0], 0, LEN));
+	ASSERT_EQ(0, st_check_range(self->sp.fd, &a[1], 0, LEN));
+	ASSERT_EQ(0, st_space_down(&self->sp));
+	ASSERT_EQ(0, st_space_reload(&self->sp, &self->r, 1));
+	ASSERT_EQ(0ULL, counter(self, "pinned_segments"));
+	for (i = 0; i < N; i++)
+		if (i != OTHER && i != BAD)
+			ASSERT_EQ(0, st_check_range(self->sp.fd, &a[i], 0, LEN)) TH_LOG("atom %d", i);
 }
 
 /* ---- io_uring ------------------------------------------------------------------------------- */

@@ -139,6 +139,23 @@ static double read_all(int fd, struct atom *a, int n, char *dst)
 	return now() - t0;
 }
 
+/* Hash every atom from the drive again (VERIFY, RECHECK), one after the other. */
+static double verify_all(int fd, struct atom *a, int n)
+{
+	double t0 = now();
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct scratch_verify v = {
+			.size = sizeof(v), .flags = SCRATCH_VERIFY_RECHECK, .id = a[i].id,
+		};
+
+		if (ioctl(fd, SCRATCH_IOC_VERIFY, &v))
+			die("verify");
+	}
+	return now() - t0;
+}
+
 /* Map every atom and read (checksum) every byte, as a consumer would. */
 static double map_all(int fd, struct atom *a, int n, uint64_t *sink)
 {
@@ -215,6 +232,10 @@ int main(int argc, char **argv)
 	drop_caches();
 	report("read_cold", size, (uint64_t)n * size, read_all(fd, a, n, dst));
 	report("read_warm", size, (uint64_t)n * size, read_all(fd, a, n, dst));
+	drop_caches();
+	report("verify_cold", size, (uint64_t)n * size, verify_all(fd, a, n));
+	drop_caches();
+	report("read_cold_again", size, (uint64_t)n * size, read_all(fd, a, n, dst));
 	report("memcpy", size, (uint64_t)n * size, memcpy_rate(dst, buf, (uint64_t)n * size));
 	report("map_hash", size, (uint64_t)n * size, map_all(fd, a, n, &sink));
 	report("hash", size, (uint64_t)n * size, hash_rate(buf, size, (uint64_t)n * size, &sink));

@@ -37,7 +37,7 @@ fi
 # closes the device, which drops its page cache.
 bench_module() {
 : > $OUT/scratch.jsonl
-for A in 1 4 64; do
+for A in ${SC_BENCH_SIZES:-1 4 64}; do
 	echo "# bench: fio baselines for $A MiB atoms ($MIB MiB, buffered, io_uring, 1 MiB blocks)"
 	dropc
 	fio_run fio_write write --direct=0 --end_fsync=1 --iodepth=1
@@ -72,24 +72,29 @@ function val(line, key,   m) { if (match(line, "\"" key "\":[0-9.]+")) return su
 /"phase":"write"/     { w[a] = val($0, "MBps") * 1e6 }
 /"phase":"read_cold"/ { rc[a] = val($0, "MBps") * 1e6 }
 /"phase":"read_warm"/ { rw[a] = val($0, "MBps") * 1e6 }
+/"phase":"read_cold_again"/ { ra[a] = val($0, "MBps") * 1e6 }
+/"phase":"verify_cold"/ { vc[a] = val($0, "MBps") * 1e6 }
 /"phase":"memcpy"/    { mc[a] = val($0, "MBps") * 1e6 }
 /"phase":"map_hash"/  { mh[a] = val($0, "MBps") * 1e6 }
 /"phase":"hash"/      { hh[a] = val($0, "MBps") * 1e6 }
 /"phase":"ram"/       { ram[a] = val($0, "per_atom"); atoms[a] = val($0, "atoms") }
+function q(x, y) { return y > 0 ? x / y : 0 }
 function row(label, x1, x4, x64, base) { printf "# %-28s %10.2f %10.2f %10.2f   %s\n", label, x1, x4, x64, base }
 END {
 	printf "# %-28s %10s %10s %10s   %s\n", "ratio (scratch / baseline)", "1 MiB", "4 MiB", "64 MiB", "baseline, same boot"
-	row("write + sync", w[1]/W[1], w[4]/W[4], w[64]/W[64], "fio buffered write + fsync, QD1")
-	row("write + sync", w[1]/W16[1], w[4]/W16[4], w[64]/W16[64], "fio buffered write + fsync, QD16")
-	row("read, cold page cache", rc[1]/RC[1], rc[4]/RC[4], rc[64]/RC[64], "fio buffered read, cold, QD16")
-	row("read, warm page cache", rw[1]/RW[1], rw[4]/RW[4], rw[64]/RW[64], "fio buffered read, warm, QD16")
-	row("read, warm page cache", rw[1]/mc[1], rw[4]/mc[4], rw[64]/mc[64], "memcpy of the same bytes")
-	row("mmap + XXH64, warm", mh[1]/hh[1], mh[4]/hh[4], mh[64]/hh[64], "XXH64 of the same bytes in RAM")
+	row("write + sync", q(w[1], W[1]), q(w[4], W[4]), q(w[64], W[64]), "fio buffered write + fsync, QD1")
+	row("write + sync", q(w[1], W16[1]), q(w[4], W16[4]), q(w[64], W16[64]), "fio buffered write + fsync, QD16")
+	row("read, cold page cache", q(rc[1], RC[1]), q(rc[4], RC[4]), q(rc[64], RC[64]), "fio buffered read, cold, QD16")
+	row("read, cold, checked before", q(ra[1], RC[1]), q(ra[4], RC[4]), q(ra[64], RC[64]), "fio buffered read, cold, QD16")
+	row("VERIFY, cold, one at a time", q(vc[1], RC[1]), q(vc[4], RC[4]), q(vc[64], RC[64]), "fio buffered read, cold, QD16")
+	row("read, warm page cache", q(rw[1], RW[1]), q(rw[4], RW[4]), q(rw[64], RW[64]), "fio buffered read, warm, QD16")
+	row("read, warm page cache", q(rw[1], mc[1]), q(rw[4], mc[4]), q(rw[64], mc[64]), "memcpy of the same bytes")
+	row("mmap + XXH64, warm", q(mh[1], hh[1]), q(mh[4], hh[4]), q(mh[64], hh[64]), "XXH64 of the same bytes in RAM")
 	printf "# RAM per stored atom (index): %.1f / %.1f / %.1f bytes with %d / %d / %d atoms\n", ram[1], ram[4], ram[64], atoms[1], atoms[4], atoms[64]
 	printf "{"
 	n = split("1 4 64", sz, " ")
 	for (i = 1; i <= n; i++) { s = sz[i]
-		printf "%s\"%s_MiB\":{\"write_vs_fio_qd1\":%.3f,\"write_vs_fio_qd16\":%.3f,\"read_cold_vs_fio\":%.3f,\"read_warm_vs_fio\":%.3f,\"read_warm_vs_memcpy\":%.3f,\"map_hash_vs_hash\":%.3f,\"ram_per_atom\":%.1f,", (i > 1 ? "," : ""), s, w[s]/W[s], w[s]/W16[s], rc[s]/RC[s], rw[s]/RW[s], rw[s]/mc[s], mh[s]/hh[s], ram[s]
+		printf "%s\"%s_MiB\":{\"write_vs_fio_qd1\":%.3f,\"write_vs_fio_qd16\":%.3f,\"read_cold_vs_fio\":%.3f,\"read_cold_again_vs_fio\":%.3f,\"verify_cold_vs_fio\":%.3f,\"read_warm_vs_fio\":%.3f,\"read_warm_vs_memcpy\":%.3f,\"map_hash_vs_hash\":%.3f,\"ram_per_atom\":%.1f,", (i > 1 ? "," : ""), s, q(w[s], W[s]), q(w[s], W16[s]), q(rc[s], RC[s]), q(ra[s], RC[s]), q(vc[s], RC[s]), q(rw[s], RW[s]), q(rw[s], mc[s]), q(mh[s], hh[s]), ram[s]
 		printf "\"MBps\":{\"write\":%.1f,\"fio_write_qd1\":%.1f,\"read_cold\":%.1f,\"fio_read_cold\":%.1f,\"read_warm\":%.1f,\"fio_read_warm\":%.1f,\"memcpy\":%.1f,\"map_hash\":%.1f,\"hash\":%.1f}}", w[s]/1e6, W[s]/1e6, rc[s]/1e6, RC[s]/1e6, rw[s]/1e6, RW[s]/1e6, mc[s]/1e6, mh[s]/1e6, hh[s]/1e6 }
 	printf "}\n"
 }' $OUT/scratch.jsonl > $OUT/module.out || { echo "not ok - bench: ratios"; exit 1; }
