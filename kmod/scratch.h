@@ -213,6 +213,7 @@ struct sc_space {
 	 */
 	struct work_struct ahead_work;
 	struct sc_segment *ahead_seg;	/* the check queued, or NULL */
+	struct mem_cgroup *ahead_memcg;	/* its reader's: charged for its pages */
 	struct sc_segment *ahead_last;	/* the last check a read needed */
 	struct sc_segment *ahead_mark;	/* checked ahead, not yet reached */
 	u32 ahead_slot;

@@ -16,7 +16,9 @@
  */
 #include <linux/capability.h>
 #include <linux/highmem.h>
+#include <linux/memcontrol.h>
 #include <linux/pagemap.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/wait_bit.h>
 #include <linux/xxhash.h>
@@ -325,9 +327,10 @@ static int sc_read_check(struct sc_space *s, struct sc_segment *seg, u32 slot, u
  * one before.  So, as readahead does for pages: when reads needed the
  * checks of two neighbouring slots in a row, the check of the slot after
  * them runs in the background while the reader copies, and a read that
- * reaches a slot checked ahead starts the next.  Only the reader's own
+ * reaches a slot checked ahead starts the next (after a segment's last
+ * slot, the next segment in fill order's first).  Only the reader's own
  * tenant's atoms, one check queued per space; the queued check pins its
- * segment.
+ * segment and charges the pages it reads to the reader's memory cgroup.
  */
 static void sc_ahead_queue_locked(struct sc_space *s, struct sc_segment *seg, u32 slot,
 				  u32 tenant)
@@ -335,8 +338,17 @@ static void sc_ahead_queue_locked(struct sc_space *s, struct sc_segment *seg, u3
 	const struct sc_atom *a;
 
 	lockdep_assert_held(&s->lock);
-	if (s->dead || s->ahead_seg || slot >= seg->nr_used)
+	if (s->dead || s->ahead_seg)
 		return;
+	/* Past a sealed segment's last slot: the first of the segment filled next. */
+	if (slot >= seg->nr_used) {
+		if (seg->state != SC_SEG_SEALED || list_is_last(&seg->node, &s->fifo))
+			return;
+		seg = list_next_entry(seg, node);
+		slot = 0;
+		if (!seg->nr_used)
+			return;
+	}
 	a = &seg->atoms[slot];
 	if ((a->state & SC_A_STATE) != SC_A_LIVE || a->tenant != tenant ||
 	    (a->state & (SC_A_BAD | SC_A_VERIFYING)) ||
@@ -345,6 +357,7 @@ static void sc_ahead_queue_locked(struct sc_space *s, struct sc_segment *seg, u3
 	sc_seg_pin_locked(s, seg);
 	s->ahead_seg = seg;
 	s->ahead_slot = slot;
+	s->ahead_memcg = get_mem_cgroup_from_mm(current->mm);
 	queue_work(system_unbound_wq, &s->ahead_work);
 }
 
@@ -369,6 +382,7 @@ unlock:
 void scratch_ahead_work(struct work_struct *work)
 {
 	struct sc_space *s = container_of(work, struct sc_space, ahead_work);
+	struct mem_cgroup *memcg, *old;
 	struct sc_segment *seg;
 	struct sc_atom a;
 	bool needed;
@@ -378,14 +392,20 @@ void scratch_ahead_work(struct work_struct *work)
 	spin_lock(&s->lock);
 	seg = s->ahead_seg;
 	slot = s->ahead_slot;
+	memcg = s->ahead_memcg;
 	s->ahead_seg = NULL;
+	s->ahead_memcg = NULL;
 	if (seg)
 		a = seg->atoms[slot];
 	spin_unlock(&s->lock);
 	if (!seg)
 		return;
+	/* The pages it reads are the reader's page cache, in the reader's cgroup. */
+	old = set_active_memcg(memcg);
 	ret = sc_read_check(s, seg, slot, a.state, sc_atom_dev_pos(s, seg, &a),
 			    a.stored_len, 0, &needed);
+	set_active_memcg(old);
+	mem_cgroup_put(memcg);
 	spin_lock(&s->lock);
 	if (!ret && needed) {
 		s->ahead_mark = seg;
@@ -398,15 +418,19 @@ void scratch_ahead_work(struct work_struct *work)
 /* Detach: no check ahead runs or stays queued once this returns (s->dead is set). */
 void scratch_ahead_stop(struct sc_space *s)
 {
+	struct mem_cgroup *memcg;
 	struct sc_segment *seg;
 
 	cancel_work_sync(&s->ahead_work);
 	spin_lock(&s->lock);
 	seg = s->ahead_seg;
+	memcg = s->ahead_memcg;
 	s->ahead_seg = NULL;
+	s->ahead_memcg = NULL;
 	if (seg)
 		sc_seg_unpin_locked(s, seg);
 	spin_unlock(&s->lock);
+	mem_cgroup_put(memcg);
 }
 
 /*
