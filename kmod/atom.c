@@ -17,6 +17,7 @@ static int sc_copy_out(void __user *arg, const void *src, size_t ksize)
 
 static void sc_mark_dirty_locked(struct sc_segment *seg, u32 slot)
 {
+	lockdep_assert_held(&seg->space->lock);
 	sc_range_add(&seg->dirty, slot, slot);
 }
 
@@ -31,6 +32,7 @@ static struct sc_atom *sc_find_id_locked(struct sc_space *s, u32 tenant,
 	struct sc_segment *seg;
 	struct sc_atom *a;
 
+	lockdep_assert_held(&s->lock);
 	if (p->seg >= s->nr_segs)
 		return NULL;
 	seg = &s->segs[p->seg];
@@ -78,6 +80,7 @@ static struct sc_atom *sc_atom_at_locked(struct sc_space *s, struct sc_segment *
 	struct sc_atom *a;
 	int slot;
 
+	lockdep_assert_held(&s->lock);
 	if (seg->state != SC_SEG_OPEN && seg->state != SC_SEG_SEALED)
 		return NULL;
 	slot = sc_slot_at_locked(s, seg, page);
@@ -178,6 +181,7 @@ void scratch_atom_drop_locked(struct sc_space *s, struct sc_segment *seg, u32 sl
 	struct sc_atom *a = &seg->atoms[slot];
 	u32 pages = sc_pages(a->stored_len);
 
+	lockdep_assert_held(&s->lock);
 	if ((a->state & SC_A_STATE) != SC_A_LIVE)
 		return;
 	if (a->state & SC_A_UNVERIFIED) {

@@ -171,6 +171,14 @@ struct sc_space {
 	 * lock protects the segments (see struct sc_segment), the regions'
 	 * free lists and open segments, the FIFO and the counters below it.
 	 * It is a spinlock held for short, non-sleeping sections only.
+	 *
+	 * Lock order, outermost first:
+	 *   sc_spaces_mutex (space.c) -> alloc_mutex -> lock
+	 *   sync_mutex -> lock
+	 * sc_file.lock is never held together with lock; tenant_mutex is a
+	 * leaf, taken with nothing of ours held (under the caller's mmap_lock
+	 * in mmap, ->open and ->close).  The refill and check-ahead works take
+	 * alloc_mutex and lock only: detach cancels them under sc_spaces_mutex.
 	 */
 	spinlock_t lock;
 	struct list_head fifo;	/* OPEN and SEALED segments, oldest first */

@@ -64,6 +64,7 @@ static void sc_seg_make_free_locked(struct sc_space *s, struct sc_segment *seg)
 {
 	struct sc_region *r = sc_seg_region(s, seg);
 
+	lockdep_assert_held(&s->lock);
 	seg->state = SC_SEG_FREE;
 	seg->seq = 0;
 	list_add_tail(&seg->node, &r->free);
@@ -91,7 +92,10 @@ int scratch_segs_init(struct sc_space *s)
 			seg->gen = 1;
 			sc_range_clear(&seg->dirty);
 			sc_range_clear(&seg->syncing);
+			/* The space is private yet: the lock only satisfies the helper's rule. */
+			spin_lock(&s->lock);
 			sc_seg_make_free_locked(s, seg);
+			spin_unlock(&s->lock);
 		}
 	}
 	s->free_target = clamp_t(u32, s->nr_segs / 16, 1, 8);
@@ -117,6 +121,7 @@ void scratch_seg_seal_locked(struct sc_space *s, struct sc_segment *seg)
 {
 	struct sc_region *r = sc_seg_region(s, seg);
 
+	lockdep_assert_held(&s->lock);
 	seg->state = SC_SEG_SEALED;
 	if (r->open == seg)
 		r->open = NULL;
