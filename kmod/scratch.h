@@ -418,7 +418,6 @@ int scratch_region_write_super(struct sc_region *r, const struct sc_super_info *
 int scratch_segs_init(struct sc_space *s);
 void scratch_segs_free(struct sc_space *s);
 int scratch_segs_reload(struct sc_space *s);
-struct sc_segment *scratch_seg_get_open(struct sc_space *s, u32 pages, u32 *region);
 int scratch_seg_open_next(struct sc_space *s, u32 region);
 int scratch_seg_grow(struct sc_space *s, struct sc_segment *seg);
 void scratch_seg_unpin(struct sc_space *s, struct sc_segment *seg);
