@@ -27,7 +27,7 @@ UNIT_SRC  := $(wildcard tests/unit/*.c)
 UNITS     := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 TOOLS     := $(B)/scratchctl
 
-.PHONY: all deps module module-6.12 module-rt module-debug debug-kernel tools tests units check check-6.1 check-6.12 fuzz crashtest \
+.PHONY: all deps module module-6.12 module-rt module-debug debug-kernel tools tests units check check-6.1 check-6.12 vmtest fuzz crashtest \
 	unit demo bench lint sparse clean
 .DEFAULT_GOAL := all
 
@@ -115,6 +115,15 @@ check-6.12: deps
 check: deps
 	@$(MAKE) -s all module-6.12 module-rt module-debug
 	@tests/check.sh unit 6.1 6.12 rt debug crash fault
+
+# One VM test program alone (a substring or glob of its name):
+# make vmtest T=verify [KERNEL=6.1|6.12|rt|debug]
+VMTEST_KERNEL := $(or $(KERNEL),6.1)
+vmtest: deps
+	@test -n "$(T)" || { echo "vmtest: name a test program, e.g. make vmtest T=verify" >&2; exit 2; }
+	@$(MAKE) -s all $(patsubst %,module-%,$(filter 6.12 rt debug,$(VMTEST_KERNEL)))
+	@tests/vm/run.sh --kernel $(VMTEST_KERNEL) --drives 2 --drive-size 1G \
+		$(if $(filter debug,$(VMTEST_KERNEL)),--mem 3G --test-timeout 1500) -- check $(T)
 
 # Hundreds of power cuts (make check runs 25).
 crashtest: deps
