@@ -8,7 +8,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
-#include "scratch.h"
+#include "scratch_priv.h"
 
 static int sc_copy_out(void __user *arg, const void *src, size_t ksize)
 {

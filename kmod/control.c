@@ -8,7 +8,7 @@
 #include <linux/miscdevice.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include "scratch.h"
+#include "scratch_priv.h"
 
 #define SC_PATH_MAX	4096
 

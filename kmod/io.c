@@ -14,7 +14,7 @@
 #include <linux/fs.h>
 #include <linux/pagemap.h>
 #include <linux/uio.h>
-#include "scratch.h"
+#include "scratch_priv.h"
 
 /* One read of the device file at @dpos into @to, with the caller's mode in @flags. */
 static ssize_t sc_read_dev(struct sc_region *r, u64 dpos, struct kiocb *iocb, int flags,

@@ -2,7 +2,7 @@
 /* scratch.ko: module init and exit, and nothing else. */
 #include <linux/fs.h>
 #include <linux/module.h>
-#include "scratch.h"
+#include "scratch_priv.h"
 
 dev_t scratch_devt;
 

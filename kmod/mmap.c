@@ -15,7 +15,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
-#include "scratch.h"
+#include "scratch_priv.h"
 
 static bool sc_vma_dead(struct vm_area_struct *vma)
 {

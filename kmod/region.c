@@ -9,7 +9,7 @@
 #include <linux/namei.h>
 #include <linux/pagemap.h>
 #include <linux/slab.h>
-#include "scratch.h"
+#include "scratch_priv.h"
 
 /* Is @path a block device?  Asked before opening it: opening a tape, a FIFO or a tty acts. */
 static int sc_path_is_blk(const char *path)

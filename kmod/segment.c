@@ -20,7 +20,7 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/vmalloc.h>
-#include "scratch.h"
+#include "scratch_priv.h"
 
 static int sc_seg_write_header(struct sc_space *s, struct sc_segment *seg,
 			       u32 state, u32 gen, u64 seq, u32 nr_used)

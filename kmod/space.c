@@ -15,7 +15,7 @@
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include "scratch.h"
+#include "scratch_priv.h"
 
 /* Protects spaces[], registration and detach. */
 static DEFINE_MUTEX(sc_spaces_mutex);
@@ -280,7 +280,7 @@ int scratch_space_detach(int id)
 	scratch_segs_retry_limbo(s);
 	scratch_segs_write_sealed(s);
 	mutex_unlock(&s->alloc_mutex);
-	ret = scratch_space_sync(s, NULL, NULL);
+	ret = scratch_sync_space(s, NULL, NULL);
 	if (ret)
 		pr_warn("scratch%d: sync at detach failed: %d\n", id, ret);
 	cancel_work_sync(&s->refill_work);
@@ -364,7 +364,7 @@ static int sc_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-void scratch_space_info(struct sc_space *s, struct scratch_info *info)
+void scratch_space_get_info(struct sc_space *s, struct scratch_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->size = sizeof(*info);
@@ -424,7 +424,7 @@ static int sc_get_info(struct sc_space *s, void __user *arg)
 	ret = scratch_struct_in(&info, sizeof(info), arg);
 	if (ret)
 		return ret;
-	scratch_space_info(s, &info);
+	scratch_space_get_info(s, &info);
 	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
@@ -437,7 +437,7 @@ static long sc_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 	case SCRATCH_IOC_GET_FEATURES:
 		return scratch_get_features(arg);
 	case SCRATCH_IOC_SYNC:
-		return scratch_space_sync(f->space, &f->wb_since, &f->lock);
+		return scratch_sync_space(f->space, &f->wb_since, &f->lock);
 	case SCRATCH_IOC_INFO:
 		return sc_get_info(f->space, arg);
 	}
@@ -448,7 +448,7 @@ static int sc_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 {
 	struct sc_file *f = file->private_data;
 
-	return scratch_space_sync(f->space, &f->wb_since, &f->lock);
+	return scratch_sync_space(f->space, &f->wb_since, &f->lock);
 }
 
 const struct file_operations scratch_space_fops = {

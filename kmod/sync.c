@@ -25,7 +25,7 @@
 #include <linux/fs.h>
 #include <linux/pagemap.h>
 #include <linux/slab.h>
-#include "scratch.h"
+#include "scratch_priv.h"
 
 /*
  * Drop what a writeback error on @seg's region may have hit: live atoms
@@ -272,7 +272,7 @@ static int sc_sync_tables(struct sc_space *s, void *page)
  * caller's cursor in the space's error sequence (NULL: none); an error
  * recorded after it is reported, and the cursor advanced past it.
  */
-int scratch_space_sync(struct sc_space *s, errseq_t *since, spinlock_t *since_lock)
+int scratch_sync_space(struct sc_space *s, errseq_t *since, spinlock_t *since_lock)
 {
 	bool retry;
 	void *page;

@@ -2,7 +2,7 @@
 /* /sys/class/scratch/scratchN/: one number per file, from the space's counters. */
 #include <linux/device.h>
 #include <linux/sysfs.h>
-#include "scratch.h"
+#include "scratch_priv.h"
 
 #define SC_INFO_ATTR(name, expr)						\
 static ssize_t name##_show(struct device *dev, struct device_attribute *attr,	\
@@ -10,7 +10,7 @@ static ssize_t name##_show(struct device *dev, struct device_attribute *attr,	\
 {										\
 	struct scratch_info info;						\
 										\
-	scratch_space_info(dev_to_space(dev), &info);				\
+	scratch_space_get_info(dev_to_space(dev), &info);				\
 	return sysfs_emit(buf, "%llu\n", (unsigned long long)(expr));		\
 }										\
 static DEVICE_ATTR_RO(name)

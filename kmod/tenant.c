@@ -17,7 +17,7 @@
  */
 #include <linux/slab.h>
 #include <linux/xarray.h>
-#include "scratch.h"
+#include "scratch_priv.h"
 
 struct sc_tenant {
 	u32 segs;		/* distinct segments pinned */

@@ -22,7 +22,7 @@
 #include <linux/sched/signal.h>
 #include <linux/wait_bit.h>
 #include <linux/xxhash.h>
-#include "scratch.h"
+#include "scratch_priv.h"
 
 /* Readahead window while hashing: atoms are read whole, so read big. */
 #define SC_VERIFY_RA_PAGES	(SZ_16M / PAGE_SIZE)
@@ -226,7 +226,7 @@ static bool sc_verifying(struct sc_space *s, struct sc_segment *seg, u32 slot)
  * kept the check from finishing (-EIO, -EINTR, -ENOMEM: still unverified).
  * One task hashes an atom at a time; the others wait for its verdict.
  */
-int scratch_atom_verify(struct sc_space *s, struct sc_segment *seg, u32 slot,
+int scratch_verify_atom(struct sc_space *s, struct sc_segment *seg, u32 slot,
 			unsigned int how)
 {
 	bool cold = false;
@@ -311,13 +311,13 @@ static int sc_read_check(struct sc_space *s, struct sc_segment *seg, u32 slot, u
 
 	*needed = state & SC_A_UNVERIFIED;
 	if (state & (SC_A_UNVERIFIED | SC_A_BAD))
-		ret = scratch_atom_verify(s, seg, slot, how & ~SC_V_FRESH);
+		ret = scratch_verify_atom(s, seg, slot, how & ~SC_V_FRESH);
 	if (ret || !(state & SC_A_FRESH) || !len)
 		return ret;
 	if (!(how & SC_V_FRESH) && scratch_region_cached_upto(r, dpos, len) == dpos + len)
 		return 0;
 	*needed = true;
-	return scratch_atom_verify(s, seg, slot, how | SC_V_FRESH);
+	return scratch_verify_atom(s, seg, slot, how | SC_V_FRESH);
 }
 
 /*
@@ -484,7 +484,7 @@ int scratch_verify_ioctl(struct sc_file *f, void __user *arg)
 	seg = scratch_atom_pin_id(s, f->tenant, &p);
 	if (!seg)
 		return -ENOENT;
-	ret = scratch_atom_verify(s, seg, p.slot,
+	ret = scratch_verify_atom(s, seg, p.slot,
 				  req.flags & SCRATCH_VERIFY_RECHECK ? SC_V_RECHECK : 0);
 	scratch_seg_unpin(s, seg);
 	return ret;
@@ -601,7 +601,7 @@ int scratch_scrub_ioctl(struct sc_file *f, void __user *arg)
 		seg = &s->segs[pos.seg];
 		ret = -EBADMSG;
 		if (!(pos.state & SC_A_BAD)) {
-			ret = scratch_atom_verify(s, seg, pos.slot, recheck ? SC_V_RECHECK : 0);
+			ret = scratch_verify_atom(s, seg, pos.slot, recheck ? SC_V_RECHECK : 0);
 			if (!ret || ret == -EBADMSG) {
 				req.checked++;
 				req.bytes += pos.len;

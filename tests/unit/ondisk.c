@@ -434,7 +434,7 @@ TEST(seg_bad_state_with_valid_checksum)
 	/* A slot bound only on SEALED headers, which always have a seq. */
 	d = forged_seg(SCRATCH_SEG_SEALED, 5, 3, 0);
 	ASSERT_EQ(0, sc_seg_decode(&d, uuid_a, 4, &out));
-	ASSERT_EQ(3, out.nr_used);
+	ASSERT_EQ(3U, out.nr_used);
 	d = forged_seg(SCRATCH_SEG_SEALED, 5, 0, 0);
 	ASSERT_EQ(0, sc_seg_decode(&d, uuid_a, 4, &out));
 	d = forged_seg(SCRATCH_SEG_SEALED, 0, 3, 0);
@@ -456,22 +456,22 @@ TEST(seg_table_pages_used)
 	struct sc_geom g;
 
 	ASSERT_EQ(0, sc_geom_init(&g, 30));
-	ASSERT_EQ(1024, g.table_pages);
-	ASSERT_EQ(1024, sc_table_pages_used(&g, &si));
+	ASSERT_EQ(1024U, g.table_pages);
+	ASSERT_EQ(1024U, sc_table_pages_used(&g, &si));
 	si.state = SCRATCH_SEG_SEALED;
 	si.nr_used = 0;
-	ASSERT_EQ(0, sc_table_pages_used(&g, &si));
+	ASSERT_EQ(0U, sc_table_pages_used(&g, &si));
 	si.nr_used = 1;
-	ASSERT_EQ(1, sc_table_pages_used(&g, &si));
+	ASSERT_EQ(1U, sc_table_pages_used(&g, &si));
 	si.nr_used = 64;
-	ASSERT_EQ(1, sc_table_pages_used(&g, &si));
+	ASSERT_EQ(1U, sc_table_pages_used(&g, &si));
 	si.nr_used = 65;
-	ASSERT_EQ(2, sc_table_pages_used(&g, &si));
+	ASSERT_EQ(2U, sc_table_pages_used(&g, &si));
 	si.nr_used = g.nr_slots;
-	ASSERT_EQ(1024, sc_table_pages_used(&g, &si));
+	ASSERT_EQ(1024U, sc_table_pages_used(&g, &si));
 	/* A bound past the table (never written) reads the table, no more. */
 	si.nr_used = U32_MAX;
-	ASSERT_EQ(1024, sc_table_pages_used(&g, &si));
+	ASSERT_EQ(1024U, sc_table_pages_used(&g, &si));
 }
 
 /*

@@ -390,7 +390,7 @@ int scratch_space_attach(struct scratch_region_spec *specs, char **paths,
 int scratch_space_detach(int id);
 int scratch_space_list(u32 *ids, u32 cap, u32 *count);
 extern const struct file_operations scratch_space_fops;
-void scratch_space_info(struct sc_space *s, struct scratch_info *info);
+void scratch_space_get_info(struct sc_space *s, struct scratch_info *info);
 int scratch_get_features(void __user *arg);
 
 /* region.c */
@@ -448,7 +448,7 @@ void scratch_atom_drop_locked(struct sc_space *s, struct sc_segment *seg, u32 sl
 void scratch_resv_release_all(struct sc_file *f);
 
 /* sync.c */
-int scratch_space_sync(struct sc_space *s, errseq_t *since, spinlock_t *since_lock);
+int scratch_sync_space(struct sc_space *s, errseq_t *since, spinlock_t *since_lock);
 int scratch_region_wb_check(struct sc_space *s, u32 ri);
 
 /* A writeback error on region @ri not yet seen by scratch_region_wb_check()? */
@@ -463,7 +463,7 @@ static inline bool scratch_region_wb_new(const struct sc_space *s, u32 ri)
 #define SC_V_NOWAIT		(1U << 0)	/* -EAGAIN instead of I/O or a wait */
 #define SC_V_RECHECK		(1U << 1)	/* hash it even if verified */
 #define SC_V_FRESH		(1U << 2)	/* a fresh atom too (its drive copy) */
-int scratch_atom_verify(struct sc_space *s, struct sc_segment *seg, u32 slot,
+int scratch_verify_atom(struct sc_space *s, struct sc_segment *seg, u32 slot,
 			unsigned int how);
 int scratch_atom_pin_read(struct sc_space *s, u32 tenant, u64 off, u64 len,
 			  struct sc_pin *pin, unsigned int how);
