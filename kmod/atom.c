@@ -229,7 +229,7 @@ static void sc_resv_drop(struct sc_space *s, struct sc_resv *res, bool charged)
 	sc_resv_free(res);
 }
 
-static int sc_reserve(struct sc_file *f, void __user *arg)
+int scratch_reserve_ioctl(struct sc_file *f, void __user *arg)
 {
 	struct sc_space *s = f->space;
 	struct scratch_reserve req;
@@ -379,7 +379,7 @@ static int sc_zero_tail(struct sc_space *s, struct sc_resv *res)
 				    page_address(ZERO_PAGE(0)), SC_PAGE - tail);
 }
 
-static int sc_commit(struct sc_file *f, void __user *arg)
+int scratch_commit_ioctl(struct sc_file *f, void __user *arg)
 {
 	struct sc_space *s = f->space;
 	struct scratch_commit req;
@@ -453,7 +453,7 @@ unlock:
 	return ret;
 }
 
-static int sc_abort(struct sc_file *f, void __user *arg)
+int scratch_abort_ioctl(struct sc_file *f, void __user *arg)
 {
 	struct scratch_abort req;
 	struct sc_resv *res;
@@ -486,7 +486,7 @@ static int sc_read_part(struct sc_space *s, struct sc_segment *seg, u32 page, u3
 	return scratch_region_read(sc_seg_region(s, seg), pos, out, sizeof(*out));
 }
 
-static int sc_stat(struct sc_file *f, void __user *arg)
+int scratch_stat_ioctl(struct sc_file *f, void __user *arg)
 {
 	struct sc_space *s = f->space;
 	struct scratch_disk_part dp;
@@ -542,7 +542,7 @@ static int sc_stat(struct sc_file *f, void __user *arg)
 
 #define SC_PRESENT_CHUNK	128
 
-static long sc_present(struct sc_file *f, void __user *arg)
+int scratch_present_ioctl(struct sc_file *f, void __user *arg)
 {
 	struct sc_space *s = f->space;
 	struct scratch_present req;
@@ -550,7 +550,7 @@ static long sc_present(struct sc_file *f, void __user *arg)
 	struct sc_segment *seg;
 	u8 res[SC_PRESENT_CHUNK];
 	u32 done, n, i;
-	long found = 0;
+	int found = 0;
 	int ret;
 
 	ret = scratch_struct_in(&req, sizeof(req), arg);
@@ -592,7 +592,7 @@ out:
 	return ret ? ret : found;
 }
 
-static int sc_set_tenant(struct sc_file *f, void __user *arg)
+int scratch_set_tenant_ioctl(struct sc_file *f, void __user *arg)
 {
 	struct scratch_tenant req;
 	int ret;
@@ -615,32 +615,4 @@ static int sc_set_tenant(struct sc_file *f, void __user *arg)
 	}
 	spin_unlock(&f->lock);
 	return ret;
-}
-
-long scratch_atom_ioctl(struct sc_file *f, unsigned int cmd, void __user *arg)
-{
-	long ret;
-
-	if (cmd == SCRATCH_IOC_SET_TENANT)
-		return sc_set_tenant(f, arg);
-	ret = scratch_file_use(f);
-	if (ret)
-		return ret;
-	switch (cmd) {
-	case SCRATCH_IOC_RESERVE:
-		return sc_reserve(f, arg);
-	case SCRATCH_IOC_COMMIT:
-		return sc_commit(f, arg);
-	case SCRATCH_IOC_ABORT:
-		return sc_abort(f, arg);
-	case SCRATCH_IOC_STAT:
-		return sc_stat(f, arg);
-	case SCRATCH_IOC_PRESENT:
-		return sc_present(f, arg);
-	case SCRATCH_IOC_VERIFY:
-		return scratch_verify_ioctl(f, arg);
-	case SCRATCH_IOC_SCRUB:
-		return scratch_scrub_ioctl(f, arg);
-	}
-	return -ENOTTY;
 }

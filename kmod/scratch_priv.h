@@ -392,6 +392,7 @@ int scratch_space_list(u32 *ids, u32 cap, u32 *count);
 extern const struct file_operations scratch_space_fops;
 void scratch_space_get_info(struct sc_space *s, struct scratch_info *info);
 int scratch_get_features(void __user *arg);
+int scratch_info_ioctl(struct sc_file *f, void __user *arg);
 
 /* region.c */
 int scratch_region_open(struct sc_region *r, const char *path, u64 off, u64 len);
@@ -437,8 +438,16 @@ struct sc_pin {
 	u8 state;		/* the atom's state when pinned */
 };
 
+/* ioctl.c: the table of /dev/scratchN's ioctls; the handlers are in the files below. */
+long scratch_space_ioctl(struct file *file, unsigned int cmd, unsigned long uarg);
+
 /* atom.c */
-long scratch_atom_ioctl(struct sc_file *f, unsigned int cmd, void __user *arg);
+int scratch_reserve_ioctl(struct sc_file *f, void __user *arg);
+int scratch_commit_ioctl(struct sc_file *f, void __user *arg);
+int scratch_abort_ioctl(struct sc_file *f, void __user *arg);
+int scratch_stat_ioctl(struct sc_file *f, void __user *arg);
+int scratch_present_ioctl(struct sc_file *f, void __user *arg);
+int scratch_set_tenant_ioctl(struct sc_file *f, void __user *arg);
 int scratch_atom_pin(struct sc_space *s, u32 tenant, u64 off, struct sc_pin *pin);
 bool scratch_seg_page_live(struct sc_space *s, struct sc_segment *seg, u32 page);
 u32 scratch_seg_page_tenant(struct sc_space *s, struct sc_segment *seg, u32 page);

@@ -416,8 +416,9 @@ int scratch_get_features(void __user *arg)
 	return copy_to_user(arg, &ft, sizeof(ft)) ? -EFAULT : 0;
 }
 
-static int sc_get_info(struct sc_space *s, void __user *arg)
+int scratch_info_ioctl(struct sc_file *f, void __user *arg)
 {
+	struct sc_space *s = f->space;
 	struct scratch_info info;
 	int ret;
 
@@ -426,22 +427,6 @@ static int sc_get_info(struct sc_space *s, void __user *arg)
 		return ret;
 	scratch_space_get_info(s, &info);
 	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
-}
-
-static long sc_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
-{
-	struct sc_file *f = file->private_data;
-	void __user *arg = (void __user *)uarg;
-
-	switch (cmd) {
-	case SCRATCH_IOC_GET_FEATURES:
-		return scratch_get_features(arg);
-	case SCRATCH_IOC_SYNC:
-		return scratch_sync_space(f->space, &f->wb_since, &f->lock);
-	case SCRATCH_IOC_INFO:
-		return sc_get_info(f->space, arg);
-	}
-	return scratch_atom_ioctl(f, cmd, arg);
 }
 
 static int sc_fsync(struct file *file, loff_t start, loff_t end, int datasync)
@@ -459,7 +444,7 @@ const struct file_operations scratch_space_fops = {
 	.write_iter = scratch_write_iter,
 	.mmap = scratch_mmap,
 	.fsync = sc_fsync,
-	.unlocked_ioctl = sc_ioctl,
+	.unlocked_ioctl = scratch_space_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = default_llseek,
 	SCRATCH_FOP_ASYNC_READS
