@@ -369,7 +369,7 @@ static void sc_ahead_note(struct sc_space *s, const struct sc_pin *pin, u32 tena
 	if (reached) {
 		if (s->ahead_mark != pin->seg || s->ahead_mark_slot != pin->slot)
 			goto unlock;
-		s->ahead_mark = NULL;
+		WRITE_ONCE(s->ahead_mark, NULL);
 	}
 	if (reached || (s->ahead_last == pin->seg && s->ahead_last_slot + 1 == pin->slot))
 		sc_ahead_queue_locked(s, pin->seg, pin->slot + 1, tenant);
@@ -408,8 +408,8 @@ void scratch_ahead_work(struct work_struct *work)
 	mem_cgroup_put(memcg);
 	spin_lock(&s->lock);
 	if (!ret && needed) {
-		s->ahead_mark = seg;
-		s->ahead_mark_slot = slot;
+		WRITE_ONCE(s->ahead_mark, seg);
+		WRITE_ONCE(s->ahead_mark_slot, slot);
 	}
 	sc_seg_unpin_locked(s, seg);
 	spin_unlock(&s->lock);
@@ -455,7 +455,9 @@ int scratch_atom_pin_read(struct sc_space *s, u32 tenant, u64 off, u64 len,
 		if (ret)
 			return ret;
 	}
-	if (unlikely(READ_ONCE(s->ahead_mark) == pin->seg))
+	/* Unlocked peek (sc_ahead_note() looks again under the lock): no lock per read. */
+	if (unlikely(READ_ONCE(s->ahead_mark) == pin->seg &&
+		     READ_ONCE(s->ahead_mark_slot) == pin->slot))
 		sc_ahead_note(s, pin, tenant, true);
 	ret = sc_read_check(s, pin->seg, pin->slot, pin->state, sc_dev_pos(s, pin->seg, off),
 			    min(len, pin->avail), how, &needed);
