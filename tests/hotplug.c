@@ -81,15 +81,26 @@ static void monitor(const char *fmt, ...)
 	fflush(stdout);
 }
 
-/* Wait until a drive with @serial is present (@want) or gone; its path in @out. */
+/*
+ * Wait until a drive with @serial is present (@want) or gone; its path in @out.  Present
+ * means it opens: the disk shows in sysfs before its block device is live, and an open
+ * in that window fails with ENXIO.
+ */
 static int wait_drive(const char *serial, bool want, char *out, size_t n)
 {
-	int i;
+	int i, fd;
 
 	for (i = 0; i < WAIT_SECS * 10; i++) {
 		by_serial(serial, out, n);
-		if (!!out[0] == want)
+		if (!want && !out[0])
 			return 0;
+		if (want && out[0]) {
+			fd = open(out, O_RDONLY | O_CLOEXEC);
+			if (fd >= 0) {
+				close(fd);
+				return 0;
+			}
+		}
 		usleep(100000);
 	}
 	return -ETIMEDOUT;
