@@ -9,6 +9,7 @@
 
 #include "core_env.h"
 #include <uapi/scratch.h>
+#include "scratch_format.h"
 
 /* ---- atom ids ---- */
 

@@ -6,9 +6,9 @@ LIB_MAJOR   := 1
 LIB_VERSION := 1.0.0
 PKG_VERSION := 1.0.0
 LIB_SRC     := $(wildcard ulib/*.c)
-LIB_HDR     := include/scratch.h include/uapi/scratch.h $(wildcard ulib/*.h)
+LIB_HDR     := include/scratch.h include/uapi/scratch.h kmod/scratch_format.h $(wildcard ulib/*.h)
 LIB_DEPS    := -luring -lzstd -lxxhash -pthread
-LIB_CFLAGS  := -fPIC -fvisibility=hidden -Iinclude -Iulib -D_GNU_SOURCE
+LIB_CFLAGS  := -fPIC -fvisibility=hidden -Iinclude -Iulib -Ikmod -D_GNU_SOURCE
 LIB_SO      := $(B)/lib/libscratch.so.$(LIB_VERSION)
 LIB_A       := $(B)/lib/libscratch.a
 LIB_OBJS    := $(patsubst ulib/%.c,$(B)/ulib/%.o,$(LIB_SRC))

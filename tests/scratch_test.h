@@ -37,6 +37,7 @@
 #include <liburing.h>
 #include <xxhash.h>
 #include <uapi/scratch.h>
+#include "scratch_format.h"
 
 #define ST_PAGE		4096ULL
 #define ST_MIB		(1ULL << 20)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "scratch.h"
+#include "scratch_format.h"
 
 #define SC_PAGE			4096ULL
 #define SC_PAGE_UP(x)		(((x) + SC_PAGE - 1) & ~(SC_PAGE - 1))
