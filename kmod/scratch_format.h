@@ -91,6 +91,13 @@ struct scratch_disk_atom {
 };
 
 /*
+ * The atom flags (SCRATCH_ATOM_* of the UAPI header) a record may carry, and
+ * COMMIT may be given: a record with another bit is damage (core.c).  The
+ * module keeps them in a u8 (struct sc_atom); main.c checks they fit.
+ */
+#define SCRATCH_ATOM_USER_ALL		(SCRATCH_ATOM_ZSTD)
+
+/*
  * An array's stored bytes start with its part table: nr_parts entries, padded
  * to a page; each part then starts on a page boundary, in order.  off is
  * relative to the array's first stored byte.

@@ -21,6 +21,20 @@
 #include <linux/xarray.h>
 #include "core.h"
 
+/*
+ * What this module knows of each UAPI flags word: GET_FEATURES reports
+ * SCRATCH_F_ALL, and a request with a bit outside its word's mask is EINVAL.
+ * Kept out of the UAPI header (as ublk keeps UBLK_F_ALL in its driver): a
+ * program built against a newer header must ask the module, not assume.
+ */
+#define SCRATCH_F_ALL		(SCRATCH_F_WRITE | SCRATCH_F_READ | SCRATCH_F_DIRECT |	\
+				 SCRATCH_F_MMAP | SCRATCH_F_TENANT | SCRATCH_F_ARRAY |	\
+				 SCRATCH_F_PRESENT | SCRATCH_F_MULTI_REGION |		\
+				 SCRATCH_F_RELOAD | SCRATCH_F_VERIFY)
+#define SCRATCH_ATTACH_ALL	(SCRATCH_ATTACH_FORMAT)
+#define SCRATCH_VERIFY_ALL	(SCRATCH_VERIFY_RECHECK)
+#define SCRATCH_SCRUB_ALL	(SCRATCH_SCRUB_RECHECK)
+
 #define SC_MAX_SPACES		256
 #define SC_INITIAL_SLOTS	8	/* index entries of a newly opened segment */
 

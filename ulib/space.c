@@ -231,7 +231,7 @@ int scratch_atom_verify(struct scratch *s, struct scratch_id id, unsigned int fl
 	struct scratch_verify v = { .size = sizeof(v), .flags = flags, .id = id };
 	int ret;
 
-	if (!s || __scratch_check_flags(flags, SCRATCH_VERIFY_ALL))
+	if (!s || __scratch_check_flags(flags, SCRATCH_VERIFY_RECHECK))
 		return -EINVAL;
 	if (!(s->features & SCRATCH_F_VERIFY))
 		return -EOPNOTSUPP;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * scratch: the ABI between scratch.ko and userspace, and the on-disk format.
+ * scratch: the ABI between scratch.ko and userspace.
  *
  * This is the only header both sides share.  It uses fixed-width types only,
  * carries no pointers (user addresses travel as __u64), and compiles alone as
@@ -12,7 +12,11 @@
  * older module as long as it leaves the newer fields zero.  A struct that
  * grows keeps its fields in place, and a shorter (older) struct is then taken
  * as if its missing fields were zero.  Reserved fields and unknown flag bits
- * must be zero, or the call fails with EINVAL.
+ * must be zero, or the call fails with EINVAL.  Which bits are known is the
+ * module's to say, so the masks are not here: the feature and flag masks
+ * (SCRATCH_F_ALL, SCRATCH_*_ALL) live in kmod/scratch_priv.h and the atom
+ * flags the on-disk format keeps in kmod/scratch_format.h.  Userspace asks
+ * GET_FEATURES instead of compiling a mask in.
  *
  * Errnos seen by userspace, with their meaning everywhere in this ABI:
  *   ENOENT   the atom is missing: never written, evicted, aborted, owned by
@@ -114,7 +118,6 @@ struct scratch_id {
  * STAT reports SCRATCH_STAT_VERIFIED; INFO and sysfs count verifications.
  */
 #define SCRATCH_F_VERIFY		(1ULL << 9)
-#define SCRATCH_F_ALL			((1ULL << 10) - 1)
 
 /* ---------------------------------------------------------------------- */
 /* Control device: /dev/scratch-control                                    */
@@ -132,7 +135,6 @@ struct scratch_region_spec {
 
 /* Format the regions (erasing any scratch space on them). */
 #define SCRATCH_ATTACH_FORMAT		(1U << 0)
-#define SCRATCH_ATTACH_ALL		(SCRATCH_ATTACH_FORMAT)
 
 #define SCRATCH_MAX_REGIONS		16
 #define SCRATCH_SEG_SHIFT_MIN		20	/* 1 MiB */
@@ -212,7 +214,6 @@ struct scratch_reserve {
  * where noted.  The library uses them for its framing.
  */
 #define SCRATCH_ATOM_ZSTD		(1U << 0)	/* stored bytes are zstd */
-#define SCRATCH_ATOM_USER_ALL		(SCRATCH_ATOM_ZSTD)
 
 /*
  * Make a reservation visible: after COMMIT the atom can be read, mapped and
@@ -316,7 +317,6 @@ struct scratch_info {
  * EBADMSG for reads, mappings and STAT until SCRUB drops it or it is evicted.
  */
 #define SCRATCH_VERIFY_RECHECK		(1U << 0)	/* hash it even if verified */
-#define SCRATCH_VERIFY_ALL		(SCRATCH_VERIFY_RECHECK)
 
 struct scratch_verify {
 	__u32	size;
@@ -337,7 +337,6 @@ struct scratch_verify {
  * the walk are new and need no check.  Output fields are not checked on input.
  */
 #define SCRATCH_SCRUB_RECHECK		(1U << 0)	/* verified atoms too */
-#define SCRATCH_SCRUB_ALL		(SCRATCH_SCRUB_RECHECK)
 #define SCRATCH_SCRUB_END		(~(__u64)0)	/* cursor: walk complete */
 
 struct scratch_scrub {
