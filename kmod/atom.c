@@ -229,6 +229,14 @@ static void sc_resv_drop(struct sc_space *s, struct sc_resv *res, bool charged)
 	sc_resv_free(res);
 }
 
+/* id and offset are outputs: zero coming in. */
+static const struct sc_zero sc_reserve_zero[] = {
+	SC_ZERO(struct scratch_reserve, reserved0),
+	SC_ZERO(struct scratch_reserve, id),
+	SC_ZERO(struct scratch_reserve, offset),
+	SC_ZERO(struct scratch_reserve, reserved),
+};
+
 int scratch_reserve_ioctl(struct sc_file *f, void __user *arg)
 {
 	struct sc_space *s = f->space;
@@ -240,12 +248,10 @@ int scratch_reserve_ioctl(struct sc_file *f, void __user *arg)
 	u32 pages, i, hint;
 	int ret;
 
-	ret = scratch_struct_in(&req, sizeof(req), arg);
+	ret = scratch_ioctl_in(&req, sizeof(req), arg, &req.flags, 0,
+			       sc_reserve_zero, ARRAY_SIZE(sc_reserve_zero));
 	if (ret)
 		return ret;
-	if (req.flags || req.reserved0 || !sc_is_zero(req.reserved, sizeof(req.reserved)) ||
-	    req.id.lo || req.id.hi || req.offset)
-		return -EINVAL;
 	if (!req.stored_len || req.nr_parts > SCRATCH_MAX_PARTS)
 		return -EINVAL;
 	if (req.nr_parts && sc_part_table_bytes(req.nr_parts) > req.stored_len)
@@ -379,6 +385,11 @@ static int sc_zero_tail(struct sc_space *s, struct sc_resv *res)
 				    page_address(ZERO_PAGE(0)), SC_PAGE - tail);
 }
 
+static const struct sc_zero sc_commit_zero[] = {
+	SC_ZERO(struct scratch_commit, reserved0),
+	SC_ZERO(struct scratch_commit, reserved),
+};
+
 int scratch_commit_ioctl(struct sc_file *f, void __user *arg)
 {
 	struct sc_space *s = f->space;
@@ -389,11 +400,10 @@ int scratch_commit_ioctl(struct sc_file *f, void __user *arg)
 	u32 pages;
 	int ret;
 
-	ret = scratch_struct_in(&req, sizeof(req), arg);
+	ret = scratch_ioctl_in(&req, sizeof(req), arg, &req.flags, 0,
+			       sc_commit_zero, ARRAY_SIZE(sc_commit_zero));
 	if (ret)
 		return ret;
-	if (req.flags || req.reserved0 || !sc_is_zero(req.reserved, sizeof(req.reserved)))
-		return -EINVAL;
 	if (req.atom_flags & ~SCRATCH_ATOM_USER_ALL || req.length > U32_MAX)
 		return -EINVAL;
 
@@ -453,17 +463,20 @@ unlock:
 	return ret;
 }
 
+static const struct sc_zero sc_abort_zero[] = {
+	SC_ZERO(struct scratch_abort, reserved),
+};
+
 int scratch_abort_ioctl(struct sc_file *f, void __user *arg)
 {
 	struct scratch_abort req;
 	struct sc_resv *res;
 	int ret;
 
-	ret = scratch_struct_in(&req, sizeof(req), arg);
+	ret = scratch_ioctl_in(&req, sizeof(req), arg, &req.flags, 0,
+			       sc_abort_zero, ARRAY_SIZE(sc_abort_zero));
 	if (ret)
 		return ret;
-	if (req.flags || !sc_is_zero(req.reserved, sizeof(req.reserved)))
-		return -EINVAL;
 	spin_lock(&f->lock);
 	res = sc_resv_find(f, &req.id);
 	if (!res || res->inflight) {
@@ -486,6 +499,12 @@ static int sc_read_part(struct sc_space *s, struct sc_segment *seg, u32 page, u3
 	return scratch_region_read(sc_seg_region(s, seg), pos, out, sizeof(*out));
 }
 
+/* The outputs are not checked: a struct can be passed again as it came back. */
+static const struct sc_zero sc_stat_zero[] = {
+	SC_ZERO(struct scratch_stat, reserved0),
+	SC_ZERO(struct scratch_stat, reserved),
+};
+
 int scratch_stat_ioctl(struct sc_file *f, void __user *arg)
 {
 	struct sc_space *s = f->space;
@@ -496,11 +515,10 @@ int scratch_stat_ioctl(struct sc_file *f, void __user *arg)
 	struct sc_atom *a, copy;
 	int ret;
 
-	ret = scratch_struct_in(&req, sizeof(req), arg);
+	ret = scratch_ioctl_in(&req, sizeof(req), arg, &req.flags, 0,
+			       sc_stat_zero, ARRAY_SIZE(sc_stat_zero));
 	if (ret)
 		return ret;
-	if (req.flags || req.reserved0 || !sc_is_zero(req.reserved, sizeof(req.reserved)))
-		return -EINVAL;
 	p = sc_id_decode(&req.id);
 	spin_lock(&s->lock);
 	a = sc_find_id_locked(s, f->tenant, &p, &seg);
@@ -542,6 +560,11 @@ int scratch_stat_ioctl(struct sc_file *f, void __user *arg)
 
 #define SC_PRESENT_CHUNK	128
 
+static const struct sc_zero sc_present_zero[] = {
+	SC_ZERO(struct scratch_present, reserved0),
+	SC_ZERO(struct scratch_present, reserved),
+};
+
 int scratch_present_ioctl(struct sc_file *f, void __user *arg)
 {
 	struct sc_space *s = f->space;
@@ -553,11 +576,11 @@ int scratch_present_ioctl(struct sc_file *f, void __user *arg)
 	int found = 0;
 	int ret;
 
-	ret = scratch_struct_in(&req, sizeof(req), arg);
+	ret = scratch_ioctl_in(&req, sizeof(req), arg, &req.flags, 0,
+			       sc_present_zero, ARRAY_SIZE(sc_present_zero));
 	if (ret)
 		return ret;
-	if (req.flags || req.reserved0 || !sc_is_zero(req.reserved, sizeof(req.reserved)) ||
-	    req.count > SCRATCH_PRESENT_MAX)
+	if (req.count > SCRATCH_PRESENT_MAX)
 		return -EINVAL;
 	ids = kmalloc_array(SC_PRESENT_CHUNK, sizeof(*ids), GFP_KERNEL);
 	if (!ids)
@@ -592,16 +615,19 @@ out:
 	return ret ? ret : found;
 }
 
+static const struct sc_zero sc_tenant_zero[] = {
+	SC_ZERO(struct scratch_tenant, reserved),
+};
+
 int scratch_set_tenant_ioctl(struct sc_file *f, void __user *arg)
 {
 	struct scratch_tenant req;
 	int ret;
 
-	ret = scratch_struct_in(&req, sizeof(req), arg);
+	ret = scratch_ioctl_in(&req, sizeof(req), arg, NULL, 0,
+			       sc_tenant_zero, ARRAY_SIZE(sc_tenant_zero));
 	if (ret)
 		return ret;
-	if (!sc_is_zero(req.reserved, sizeof(req.reserved)))
-		return -EINVAL;
 	/* A broker space: only the broker binds, and its fd passes on bound. */
 	if (READ_ONCE(f->space->broker_tenants) && !capable(CAP_SYS_ADMIN))
 		return -EPERM;

@@ -34,6 +34,13 @@ static void sc_free_paths(char **paths, u32 n)
 	kfree(paths);
 }
 
+/* space_id is an output: zero coming in. */
+static const struct sc_zero sc_attach_zero[] = {
+	SC_ZERO(struct scratch_attach, space_id),
+	SC_ZERO(struct scratch_attach, reserved0),
+	SC_ZERO(struct scratch_attach, reserved),
+};
+
 static int sc_ctl_attach(void __user *arg)
 {
 	struct scratch_region_spec *specs;
@@ -44,12 +51,10 @@ static int sc_ctl_attach(void __user *arg)
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	ret = scratch_struct_in(&req, sizeof(req), arg);
+	ret = scratch_ioctl_in(&req, sizeof(req), arg, &req.flags, SCRATCH_ATTACH_ALL,
+			       sc_attach_zero, ARRAY_SIZE(sc_attach_zero));
 	if (ret)
 		return ret;
-	if (req.flags & ~SCRATCH_ATTACH_ALL || req.reserved0 || req.space_id ||
-	    !sc_is_zero(req.reserved, sizeof(req.reserved)))
-		return -EINVAL;
 	if (!req.nr_regions || req.nr_regions > SCRATCH_MAX_REGIONS)
 		return -EINVAL;
 	if (req.flags & SCRATCH_ATTACH_FORMAT ?
@@ -96,6 +101,11 @@ out_specs:
 	return ret;
 }
 
+static const struct sc_zero sc_detach_zero[] = {
+	SC_ZERO(struct scratch_detach, reserved0),
+	SC_ZERO(struct scratch_detach, reserved),
+};
+
 static int sc_ctl_detach(void __user *arg)
 {
 	struct scratch_detach req;
@@ -103,15 +113,20 @@ static int sc_ctl_detach(void __user *arg)
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	ret = scratch_struct_in(&req, sizeof(req), arg);
+	ret = scratch_ioctl_in(&req, sizeof(req), arg, &req.flags, 0,
+			       sc_detach_zero, ARRAY_SIZE(sc_detach_zero));
 	if (ret)
 		return ret;
-	if (req.flags || req.reserved0 || !sc_is_zero(req.reserved, sizeof(req.reserved)))
-		return -EINVAL;
 	if (req.space_id >= SC_MAX_SPACES)
 		return -ENODEV;
 	return scratch_space_detach(req.space_id);
 }
+
+/* count is an output: zero coming in. */
+static const struct sc_zero sc_list_zero[] = {
+	SC_ZERO(struct scratch_list, count),
+	SC_ZERO(struct scratch_list, reserved),
+};
 
 static int sc_ctl_list(void __user *arg)
 {
@@ -119,11 +134,10 @@ static int sc_ctl_list(void __user *arg)
 	u32 ids[SC_MAX_SPACES], n;
 	int ret;
 
-	ret = scratch_struct_in(&req, sizeof(req), arg);
+	ret = scratch_ioctl_in(&req, sizeof(req), arg, &req.flags, 0,
+			       sc_list_zero, ARRAY_SIZE(sc_list_zero));
 	if (ret)
 		return ret;
-	if (req.flags || req.count || !sc_is_zero(req.reserved, sizeof(req.reserved)))
-		return -EINVAL;
 	scratch_space_list(ids, SC_MAX_SPACES, &n);
 	if (copy_to_user(u64_to_user_ptr(req.ids_addr), ids,
 			 min(n, req.capacity) * sizeof(u32)))

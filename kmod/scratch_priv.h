@@ -325,27 +325,13 @@ static inline bool sc_is_zero(const void *p, size_t n)
 	return !memchr_inv(p, 0, n);
 }
 
-/* A struct's size field may say at most this (E2BIG above): no unbounded copy-in. */
-#define SC_STRUCT_MAX		PAGE_SIZE
+/* A field of an ioctl struct that must come in zero: reserved, or output only. */
+struct sc_zero {
+	u16 off;
+	u16 len;
+};
 
-/*
- * The rules every ioctl struct follows, in one place: the size field first,
- * at least the struct's first published size (today's size: no struct has
- * grown yet), at most SC_STRUCT_MAX, and any bytes beyond what this module
- * knows zero (copy_struct_from_user: E2BIG otherwise).
- */
-static inline int scratch_struct_in(void *dst, size_t ksize, void __user *arg)
-{
-	u32 usize;
-
-	if (get_user(usize, (u32 __user *)arg))
-		return -EFAULT;
-	if (usize < ksize)
-		return -EINVAL;
-	if (usize > SC_STRUCT_MAX)
-		return -E2BIG;
-	return copy_struct_from_user(dst, ksize, arg, usize);
-}
+#define SC_ZERO(type, field)	{ offsetof(type, field), sizeof_field(type, field) }
 
 static inline struct sc_space *dev_to_space(struct device *dev)
 {
@@ -452,8 +438,13 @@ struct sc_pin {
 	u8 state;		/* the atom's state when pinned */
 };
 
-/* ioctl.c: the table of /dev/scratchN's ioctls; the handlers are in the files below. */
+/*
+ * ioctl.c: the table of /dev/scratchN's ioctls (the handlers are in the files
+ * below), and the copy-in every handler of both nodes starts with.
+ */
 long scratch_space_ioctl(struct file *file, unsigned int cmd, unsigned long uarg);
+int scratch_ioctl_in(void *k, size_t ksize, void __user *arg, const u32 *flags,
+		     u32 known, const struct sc_zero *zero, unsigned int nr_zero);
 
 /* atom.c */
 int scratch_reserve_ioctl(struct sc_file *f, void __user *arg);

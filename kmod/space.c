@@ -391,20 +391,17 @@ void scratch_space_get_info(struct sc_space *s, struct scratch_info *info)
 }
 
 /* Output-only structs follow the input rules too, so that they can grow. */
-static int sc_out_struct_check(void *k, size_t ksize, void __user *arg,
-			       const void *reserved, size_t rsize)
-{
-	int ret = scratch_struct_in(k, ksize, arg);
-
-	return ret ? ret : sc_is_zero(reserved, rsize) ? 0 : -EINVAL;
-}
+static const struct sc_zero sc_features_zero[] = {
+	SC_ZERO(struct scratch_features, reserved),
+};
 
 int scratch_get_features(void __user *arg)
 {
 	struct scratch_features ft;
 	int ret;
 
-	ret = sc_out_struct_check(&ft, sizeof(ft), arg, ft.reserved, sizeof(ft.reserved));
+	ret = scratch_ioctl_in(&ft, sizeof(ft), arg, NULL, 0,
+			       sc_features_zero, ARRAY_SIZE(sc_features_zero));
 	if (ret)
 		return ret;
 	memset(&ft, 0, sizeof(ft));
@@ -422,7 +419,7 @@ int scratch_info_ioctl(struct sc_file *f, void __user *arg)
 	struct scratch_info info;
 	int ret;
 
-	ret = scratch_struct_in(&info, sizeof(info), arg);
+	ret = scratch_ioctl_in(&info, sizeof(info), arg, NULL, 0, NULL, 0);
 	if (ret)
 		return ret;
 	scratch_space_get_info(s, &info);

@@ -468,6 +468,10 @@ int scratch_atom_pin_read(struct sc_space *s, u32 tenant, u64 off, u64 len,
 	return ret;
 }
 
+static const struct sc_zero sc_verify_zero[] = {
+	SC_ZERO(struct scratch_verify, reserved),
+};
+
 int scratch_verify_ioctl(struct sc_file *f, void __user *arg)
 {
 	struct sc_space *s = f->space;
@@ -476,11 +480,10 @@ int scratch_verify_ioctl(struct sc_file *f, void __user *arg)
 	struct sc_idparts p;
 	int ret;
 
-	ret = scratch_struct_in(&req, sizeof(req), arg);
+	ret = scratch_ioctl_in(&req, sizeof(req), arg, &req.flags, SCRATCH_VERIFY_ALL,
+			       sc_verify_zero, ARRAY_SIZE(sc_verify_zero));
 	if (ret)
 		return ret;
-	if (req.flags & ~SCRATCH_VERIFY_ALL || !sc_is_zero(req.reserved, sizeof(req.reserved)))
-		return -EINVAL;
 	/* The lookup of STAT: another tenant's atom is missing. */
 	p = sc_id_decode(&req.id);
 	seg = scratch_atom_pin_id(s, f->tenant, &p);
@@ -568,6 +571,11 @@ static int sc_scrub_drop(struct sc_space *s, struct sc_segment *seg,
 	return 0;
 }
 
+/* The outputs are not checked: a struct can be passed again as it came back. */
+static const struct sc_zero sc_scrub_zero[] = {
+	SC_ZERO(struct scratch_scrub, reserved),
+};
+
 int scratch_scrub_ioctl(struct sc_file *f, void __user *arg)
 {
 	struct sc_space *s = f->space;
@@ -580,11 +588,10 @@ int scratch_scrub_ioctl(struct sc_file *f, void __user *arg)
 	/* Every tenant's atoms, and their ids: an administrator's tool. */
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	ret = scratch_struct_in(&req, sizeof(req), arg);
+	ret = scratch_ioctl_in(&req, sizeof(req), arg, &req.flags, SCRATCH_SCRUB_ALL,
+			       sc_scrub_zero, ARRAY_SIZE(sc_scrub_zero));
 	if (ret)
 		return ret;
-	if (req.flags & ~SCRATCH_SCRUB_ALL || !sc_is_zero(req.reserved, sizeof(req.reserved)))
-		return -EINVAL;
 	recheck = req.flags & SCRATCH_SCRUB_RECHECK;
 	req.nr_bad = 0;
 	req.checked = 0;
