@@ -38,9 +38,9 @@ tests: libtests
 lib: $(LIB_SO) $(LIB_A) $(B)/lib/libscratch.pc
 libtests: $(LIBTESTS) $(EXAMPLES)
 
-$(B)/ulib/%.o: ulib/%.c $(LIB_HDR)
+$(B)/ulib/%.o: ulib/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(WARN) -Werror $(LIB_CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(WARN) -Werror $(LIB_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 # -z defs: every symbol resolved at link time; the version script pins the ABI.
 $(LIB_SO): $(LIB_OBJS) ulib/libscratch.map
@@ -62,23 +62,25 @@ $(B)/lib/libscratch.pc: ulib/libscratch.pc.in mk/lib.mk
 	@mkdir -p $(@D)
 	$(PC_SED) $< > $@
 
-$(B)/tests/lib-%: tests/lib/%.c tests/lib/libtest.h tests/scratch_test.h $(LIB_A) $(KSRC)/.done
+# The library's VM tests use the shared test helpers too.
+$(B)/obj/tests/lib/%.o: XWARN := $(LIBTEST_WARN)
+$(B)/obj/tests/lib/%.o: XCPPFLAGS := -Itests
+$(B)/tests/lib-%: $(B)/obj/tests/lib/%.o $(TEST_COMMON) $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(WARN) $(LIBTEST_WARN) $(CPPFLAGS) $(HARNESS) -Itests -static -o $@ $< \
-		$(LIB_A) $(LIB_DEPS)
+	$(CC) $(CFLAGS) -static -o $@ $^ $(LIB_DEPS)
 
 # The suite runs the example through tests/lib/shuffle.c.
-$(B)/tests/lib-shuffle: examples/shuffle.c
-$(B)/examples/shuffle: examples/shuffle.c $(LIB_A)
+$(B)/examples/%: $(B)/obj/examples/%.o $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(WARN) -Werror -Iinclude -static -o $@ $< $(LIB_A) $(LIB_DEPS)
+	$(CC) $(CFLAGS) -static -o $@ $^ $(LIB_DEPS)
 
-# Unit tests link the library's sources under the sanitizers; no kernel needed.
-$(B)/unit/lib-%: tests/libunit/%.c $(LIB_SRC) $(LIB_HDR) $(KSRC)/.done
+# Unit tests link the library's objects under the sanitizers; no kernel needed.
+LIB_SAN_OBJ := $(patsubst %.c,$(B)/san/%.o,$(LIB_SRC))
+$(B)/san/ulib/%.o $(B)/san/tests/libunit/%.o: XCPPFLAGS := -Iulib
+$(B)/san/tests/libunit/%.o: XWARN := $(LIBTEST_WARN)
+$(B)/unit/lib-%: $(B)/san/tests/libunit/%.o $(LIB_SAN_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(WARN) $(LIBTEST_WARN) $(CPPFLAGS) $(HARNESS) -Iulib \
-		-fsanitize=address,undefined \
-		-o $@ $< $(LIB_SRC) $(LIB_DEPS)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIB_DEPS)
 
 # The public headers alone, as C90 and as C++ (part of `make unit`).
 headers-check:
@@ -91,11 +93,6 @@ headers-check:
 		-x c include/uapi/scratch.h
 	g++ -std=c++98 -pedantic-errors -Wall -Wextra -Werror -Iinclude -c -o /dev/null $(B)/hdr/cxx.cc
 	g++ -std=c++17 -Wall -Wextra -Werror -Iinclude -c -o /dev/null $(B)/hdr/cxx.cc
-
-# make bench: the library's figures (the bench boot's /bench).
-$(B)/bench/scratch-libbench: tools/scratch-libbench.c $(LIB_A)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(WARN) -Werror -Iinclude -static -o $@ $< $(LIB_A) $(LIB_DEPS)
 
 # ---- installation -------------------------------------------------------------
 MAN3 := $(wildcard man/*.3)

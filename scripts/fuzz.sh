@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Build and run the libFuzzer target for the on-disk decoders; print one TAP line.
+# Run the libFuzzer target for the on-disk decoders; print one TAP line.
 #
 # Usage: scripts/fuzz.sh [SECONDS]   (default 20; run from anywhere)
 # Corpus: build/fuzz/corpus (kept between runs, re-seeded with valid
@@ -12,8 +12,6 @@ secs="${1:-20}"
 cd "$(dirname "$0")/.." || exit 1
 out=build/fuzz
 name="fuzz ondisk"
-CLANG="${CLANG:-clang}"
-cflags=(-O1 -g -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter -Iinclude -Ikmod -D_GNU_SOURCE)
 
 fail() {
 	echo "not ok - $name # $*"
@@ -23,25 +21,11 @@ fail() {
 case $secs in
 ''|*[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 2 ;;
 esac
-command -v "$CLANG" >/dev/null || fail "clang not installed (Debian: clang)"
 mkdir -p "$out/corpus" || fail "cannot create $out"
-
-# libFuzzer's runtime is a separate Debian package, only recommended by clang.
-probe="$out/probe"
-printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
-	'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { return 0; }' > "$probe.c"
-if ! "$CLANG" -fsanitize=fuzzer -o "$probe" "$probe.c" 2>"$probe.log"; then
-	sed 's/^/# /' "$probe.log"
-	fail "libFuzzer runtime missing (Debian: libclang-rt-14-dev)"
-fi
-
-# UB must crash the target, not print and carry on.
-"$CLANG" "${cflags[@]}" -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-o "$out/ondisk" tests/fuzz/ondisk.c kmod/core.c -lxxhash >"$out/build.log" 2>&1 ||
-	{ sed 's/^/# /' "$out/build.log"; fail "build failed"; }
-"$CLANG" "${cflags[@]}" -fsanitize=address,undefined -fno-sanitize-recover=all \
-	-DSCRATCH_FUZZ_SEEDS -o "$out/ondisk-seeds" tests/fuzz/ondisk.c kmod/core.c -lxxhash \
-	>"$out/build.log" 2>&1 || { sed 's/^/# /' "$out/build.log"; fail "seed writer build failed"; }
+# Built by make (mk/tests.mk) with clang and libFuzzer's runtime (Debian: libclang-rt-14-dev).
+for exe in "$out/ondisk" "$out/ondisk-seeds"; do
+	[ -x "$exe" ] || fail "$exe not built (make units; needs clang)"
+done
 # The seed writer also checks that every seed decodes: a bad seed starves the fuzzer.
 "$out/ondisk-seeds" "$out/corpus" >"$out/seeds.log" 2>&1 ||
 	{ sed 's/^/# /' "$out/seeds.log"; fail "seed corpus rejected by the decoders"; }

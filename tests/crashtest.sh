@@ -84,28 +84,16 @@ LOAD_OPTS=(--offset-mib 64 --region-mib 32 --seg-shift 20)
 
 W=$ROOT/build/crash/$KERNEL
 LOGS=$W/logs
-BIN=$W/bin
+BIN=$ROOT/build/crash/bin
 export SCRATCH_VM_DIR=$W/vm
 export SCRATCH_VM_TESTS=$BIN	# only crashload goes to /tests
 export SCRATCH_VM_BENCH=$W/nobench
 rm -rf "$W/img" "$LOGS"
-mkdir -p "$LOGS" "$BIN" "$SCRATCH_VM_BENCH" "$SCRATCH_VM_DIR"
+mkdir -p "$LOGS" "$SCRATCH_VM_BENCH" "$SCRATCH_VM_DIR"
 
-# ---- crashload, dmctl, lwreplay (static, for the guest) -------------------------------------
-src=tests/crash/crashload.c
-exe=$BIN/crashload
-if [ ! -x "$exe" ] || [ "$src" -nt "$exe" ] || [ tests/scratch_test.h -nt "$exe" ] ||
-	[ include/uapi/scratch.h -nt "$exe" ] || [ tests/crash/dm.h -nt "$exe" ]; then
-	gcc -O2 -Wall -Wextra -Iinclude -Ikmod -D_GNU_SOURCE -static -pthread -o "$exe" "$src" \
-		-luring -lxxhash || { echo "not ok - crashtest: building $exe failed"; exit 1; }
-fi
-for tool in dmctl lwreplay; do
-	src=tests/crash/$tool.c
-	exe=$BIN/$tool
-	if [ ! -x "$exe" ] || [ "$src" -nt "$exe" ] || [ tests/crash/dm.h -nt "$exe" ]; then
-		gcc -O2 -Wall -Wextra -D_GNU_SOURCE -static -o "$exe" "$src" ||
-			{ echo "not ok - crashtest: building $exe failed"; exit 1; }
-	fi
+# ---- crashload, dmctl, lwreplay: built by make (mk/tests.mk), static, for the guest ------------
+for tool in crashload dmctl lwreplay; do
+	[ -x "$BIN/$tool" ] || { echo "not ok - crashtest: $BIN/$tool not built (make tests)"; exit 1; }
 done
 
 echo "TAP version 13"

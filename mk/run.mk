@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: GPL-2.0
+# Running: native unit tests, the VM suite (check, one program alone: vmtest), power cuts
+# (crashtest), the fuzzers, the benchmarks and the demo.  Included by the Makefile.
+
+unit: units $(LIBUNITS) headers-check $(TOOLS)
+	@tests/unit/run.sh $(UNITS) $(LIBUNITS)
+
+check-6.1: deps
+	@$(MAKE) -s all
+	@tests/check.sh 6.1
+
+check-6.12: deps
+	@$(MAKE) -s all module-6.12
+	@tests/check.sh 6.12
+
+check: deps
+	@$(MAKE) -s all module-6.12 module-rt module-debug
+	@tests/check.sh unit 6.1 6.12 rt debug crash fault
+
+# One VM test program alone (a substring or glob of its name):
+# make vmtest T=verify [KERNEL=6.1|6.12|rt|debug]
+VMTEST_KERNEL := $(or $(KERNEL),6.1)
+vmtest: deps
+	@test -n "$(T)" || { echo "vmtest: name a test program, e.g. make vmtest T=verify" >&2; exit 2; }
+	@$(MAKE) -s all $(patsubst %,module-%,$(filter 6.12 rt debug,$(VMTEST_KERNEL)))
+	@tests/vm/run.sh --kernel $(VMTEST_KERNEL) --drives 2 --drive-size 1G \
+		$(if $(filter debug,$(VMTEST_KERNEL)),--mem 3G --test-timeout 1500) -- check $(T)
+
+# Hundreds of power cuts (make check runs 25).
+crashtest: deps
+	@$(MAKE) -s all
+	@tests/crashtest.sh $(or $(CUTS),200) --kernel 6.1
+
+demo: deps
+	@$(MAKE) -s all
+	@tests/vm/run.sh --kernel 6.1 --drives 2 --drive-size 512M -- demo
+
+# fio (with its libraries, added by mkinitramfs) and the bench programs (mk/tools.mk) go to /bench.
+bench: deps
+	@$(MAKE) -s all $(B)/bench/fio $(B)/bench/scratch-bench $(B)/bench/scratch-libbench \
+		$(B)/bench/reloadload
+	@rm -rf $(B)/bench-img && mkdir -p $(B)/bench-img
+	@truncate -s 4G $(B)/bench-img/nvme1.img && mkfs.ext4 -q -F $(B)/bench-img/nvme1.img
+	@tests/vm/run.sh --kernel 6.1 --drives 2 --drive-size 4G --images $(B)/bench-img --mem 3G \
+		--bench -- bench \
+		| tee $(B)/bench.log
+	@sed -n 's/^BENCH-JSON //p' $(B)/bench.log > $(B)/bench.json
+	@echo "bench: ratios in $(B)/bench.json"
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(B)
+
+# The on-disk parsers natively, then the syscall fuzzer in the VM (the debug kernel:
+# KASAN and lockdep watch it), FUZZ_SECONDS each; FUZZ_SEED replays a seed.
+fuzz: deps
+	@$(MAKE) -s all module-debug
+	@scripts/fuzz.sh $(or $(FUZZ_SECONDS),60)
+	@tests/vm/run.sh --kernel debug --drives 2 --drive-size 1G --mem 3G \
+		--test-timeout $$(( $(or $(FUZZ_SECONDS),60) + 300 )) \
+		--timeout $$(( $(or $(FUZZ_SECONDS),60) * 3 + 600 )) \
+		--append "SCRATCH_FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) $(if $(FUZZ_SEED),SCRATCH_FUZZ_SEED=$(FUZZ_SEED))" \
+		-- check sysfuzz

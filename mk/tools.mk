@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: GPL-2.0
+# scratchctl (tools/scratchctl/, on libscratch) and the benchmark programs that `make bench`
+# puts in the guest's /bench.  Included by the Makefile.
+
+TOOLS          := $(B)/scratchctl
+SCRATCHCTL_SRC := $(wildcard tools/scratchctl/*.c tools/scratchctl.c)
+# fsck parses with the module's own codecs (kmod/core.c).
+SCRATCHCTL_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(SCRATCHCTL_SRC)) $(B)/obj/kmod/core.o
+
+tools: $(TOOLS)
+$(B)/scratchctl: $(SCRATCHCTL_OBJ) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -static -o $@ $(SCRATCHCTL_OBJ) $(LIB_A) $(LIB_DEPS)
+
+# make bench: the module's figures against fio, and the library's.
+$(B)/bench/scratch-bench: $(B)/obj/tools/scratch-bench.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -static -o $@ $^ -luring -lxxhash
+
+$(B)/bench/scratch-libbench: $(B)/obj/tools/scratch-libbench.o $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -static -o $@ $^ $(LIB_DEPS)
+
+$(B)/bench/fio: /usr/bin/fio
+	@mkdir -p $(@D)
+	cp $< $@
