@@ -415,10 +415,12 @@ u64 scratch_region_cached_upto(struct sc_region *r, u64 pos, u64 len);
 int scratch_region_read_super(struct sc_region *r, struct sc_super_info *si);
 int scratch_region_write_super(struct sc_region *r, const struct sc_super_info *si);
 
+/* reload.c */
+int scratch_space_reload(struct sc_space *s);
+
 /* segment.c */
 int scratch_segs_init(struct sc_space *s);
 void scratch_segs_free(struct sc_space *s);
-int scratch_segs_reload(struct sc_space *s);
 int scratch_seg_open_next(struct sc_space *s, u32 region);
 int scratch_seg_grow(struct sc_space *s, struct sc_segment *seg);
 void scratch_seg_unpin(struct sc_space *s, struct sc_segment *seg);

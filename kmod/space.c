@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Spaces: attach (format or reload a set of regions) and detach, and the
- * character device /dev/scratchN with its open, release, ioctl and fsync.
+ * Spaces: attach (format a set of regions, or reload them: reload.c) and
+ * detach, and the character device /dev/scratchN with its open, release,
+ * ioctl and fsync.
  *
  * Lifetime: a space's memory belongs to its struct device; the cdev holds a
  * reference to it, so an open racing with detach finds valid memory and
@@ -78,44 +79,6 @@ static int sc_format(struct sc_space *s, u32 seg_shift)
 			return ret;
 	}
 	return scratch_segs_init(s);
-}
-
-/* The regions must be exactly the space's, in its order. */
-static int sc_load(struct sc_space *s)
-{
-	struct sc_super_info si, first;
-	u32 i;
-	int ret;
-
-	for (i = 0; i < s->nr_regions; i++) {
-		struct sc_region *r = &s->regions[i];
-
-		ret = scratch_region_read_super(r, &si);
-		if (ret)
-			return ret;
-		if (i == 0)
-			first = si;
-		if (memcmp(si.uuid, first.uuid, sizeof(si.uuid)) ||
-		    si.nr_regions != s->nr_regions || si.region_idx != i ||
-		    si.seg_shift != first.seg_shift || si.space_segs != first.space_segs ||
-		    si.region_len > r->len)
-			return -EUCLEAN;
-		r->len = si.region_len;
-		r->nr_segs = si.nr_segs;
-		r->first_seg = si.first_seg;
-		if (i == 0 ? si.first_seg : si.first_seg != s->nr_segs)
-			return -EUCLEAN;
-		s->nr_segs += si.nr_segs;
-	}
-	if (s->nr_segs != first.space_segs)
-		return -EUCLEAN;
-	memcpy(s->uuid, first.uuid, sizeof(s->uuid));
-	ret = sc_geom_init(&s->geom, first.seg_shift);
-	if (!ret)
-		ret = scratch_segs_init(s);
-	if (!ret)
-		ret = scratch_segs_reload(s);
-	return ret;
 }
 
 /*
@@ -210,7 +173,7 @@ int scratch_space_attach(struct scratch_region_spec *specs, char **paths,
 		if (ret)
 			goto err_regions;
 	}
-	ret = flags & SCRATCH_ATTACH_FORMAT ? sc_format(s, seg_shift) : sc_load(s);
+	ret = flags & SCRATCH_ATTACH_FORMAT ? sc_format(s, seg_shift) : scratch_space_reload(s);
 	if (ret)
 		goto err_work;
 	/* No tenant may pin more than half the segments, or reserve half the bytes. */
