@@ -3,11 +3,9 @@
  * Atoms: the write protocol (reserve, commit, abort), lookups by id and by
  * offset, presence checks and stat.
  */
-#include <linux/blkdev.h>
 #include <linux/capability.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/vmalloc.h>
 #include "scratch_priv.h"
 
 static int sc_copy_out(void __user *arg, const void *src, size_t ksize)

@@ -134,7 +134,7 @@ u64 scratch_region_cached_upto(struct sc_region *r, u64 pos, u64 len)
 }
 
 /* Everything written to the region so far reaches stable storage. */
-int scratch_region_flush(struct sc_region *r)
+static int scratch_region_flush(struct sc_region *r)
 {
 	int ret;
 

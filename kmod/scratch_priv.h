@@ -16,7 +16,6 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
-#include <linux/uaccess.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include "core.h"
@@ -410,7 +409,6 @@ static inline ssize_t sc_dev_err(ssize_t err)
 }
 
 int scratch_region_write(struct sc_region *r, u64 pos, const void *buf, size_t len);
-int scratch_region_flush(struct sc_region *r);
 u64 scratch_region_cached_upto(struct sc_region *r, u64 pos, u64 len);
 int scratch_region_read_super(struct sc_region *r, struct sc_super_info *si);
 int scratch_region_write_super(struct sc_region *r, const struct sc_super_info *si);
@@ -479,8 +477,6 @@ static inline bool scratch_region_wb_new(const struct sc_space *s, u32 ri)
 #define SC_V_NOWAIT		(1U << 0)	/* -EAGAIN instead of I/O or a wait */
 #define SC_V_RECHECK		(1U << 1)	/* hash it even if verified */
 #define SC_V_FRESH		(1U << 2)	/* a fresh atom too (its drive copy) */
-int scratch_verify_atom(struct sc_space *s, struct sc_segment *seg, u32 slot,
-			unsigned int how);
 int scratch_atom_pin_read(struct sc_space *s, u32 tenant, u64 off, u64 len,
 			  struct sc_pin *pin, unsigned int how);
 void scratch_ahead_work(struct work_struct *work);

@@ -16,7 +16,6 @@
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/slab.h>
-#include <linux/vmalloc.h>
 #include "scratch_priv.h"
 
 static int sc_seg_write_header(struct sc_space *s, struct sc_segment *seg,

@@ -20,6 +20,7 @@
 #include <linux/pagemap.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/uaccess.h>
 #include <linux/wait_bit.h>
 #include <linux/xxhash.h>
 #include "scratch_priv.h"
@@ -226,8 +227,8 @@ static bool sc_verifying(struct sc_space *s, struct sc_segment *seg, u32 slot)
  * kept the check from finishing (-EIO, -EINTR, -ENOMEM: still unverified).
  * One task hashes an atom at a time; the others wait for its verdict.
  */
-int scratch_verify_atom(struct sc_space *s, struct sc_segment *seg, u32 slot,
-			unsigned int how)
+static int scratch_verify_atom(struct sc_space *s, struct sc_segment *seg, u32 slot,
+			       unsigned int how)
 {
 	bool cold = false;
 	struct sc_atom a;
