@@ -25,14 +25,22 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "scratch_version.h"
 #include "uapi/scratch.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define LIBSCRATCH_VERSION_MAJOR	1
-#define LIBSCRATCH_VERSION_MINOR	0
+/*
+ * The version of this header is in scratch_version.h (generated from the tree's
+ * VERSION file): LIBSCRATCH_VERSION_MAJOR, _MINOR, _PATCH, LIBSCRATCH_VERSION and
+ * LIBSCRATCH_VERSION_AT_LEAST(major, minor) for compile-time checks.  The library's
+ * own version, at run time (any thread):
+ */
+const char *scratch_version(void);
+int scratch_version_major(void);
+int scratch_version_minor(void);
 
 /* An open space (/dev/scratchN) bound to one tenant. */
 struct scratch;
@@ -58,7 +66,13 @@ void scratch_space_close(struct scratch *s);
 /* Any thread. */
 int scratch_space_fd(const struct scratch *s);
 int scratch_space_features(const struct scratch *s, uint64_t *features);
-int scratch_space_info(struct scratch *s, struct scratch_info *info);
+/*
+ * Structs the library fills are passed with their size (sizeof in the caller's build):
+ * the library zeroes @size bytes and fills what both it and the caller know, so a
+ * program built against an older header runs with a newer library and the other way
+ * round.  Sizes below a struct's first release are -EINVAL.
+ */
+int scratch_space_info(struct scratch *s, struct scratch_info *info, size_t size);
 int scratch_space_sync(struct scratch *s);
 
 /* ---- writing -------------------------------------------------------------- */
@@ -95,6 +109,8 @@ int scratch_array_put(struct scratch *s, const struct iovec *parts,
 /* Pure functions: any thread. */
 struct scratch_id scratch_array_part_id(struct scratch_id array, uint32_t i);
 int scratch_id_equal(struct scratch_id a, struct scratch_id b);
+/* 1 if @id names one part of an array (scratch_array_part_id()), else 0. */
+int scratch_id_is_part(struct scratch_id id);
 void scratch_id_format(struct scratch_id id, char buf[SCRATCH_ID_STRLEN]);
 int scratch_id_parse(const char *str, struct scratch_id *id);
 
@@ -117,7 +133,7 @@ struct scratch_atom_info {
 
 /* Any thread. */
 int scratch_atom_stat(struct scratch *s, struct scratch_id id,
-		      struct scratch_atom_info *info);
+		      struct scratch_atom_info *info, size_t size);
 int scratch_atom_present(struct scratch *s, const struct scratch_id *ids,
 			 unsigned int n, uint8_t *present);
 int scratch_atom_verify(struct scratch *s, struct scratch_id id, unsigned int flags);

@@ -64,7 +64,7 @@ $(B)/lib/libscratch.pc: ulib/libscratch.pc.in mk/lib.mk
 
 # The library's VM tests use the shared test helpers too.
 $(B)/obj/tests/lib/%.o: XWARN := $(LIBTEST_WARN)
-$(B)/obj/tests/lib/%.o: XCPPFLAGS := -Itests
+$(B)/obj/tests/lib/%.o: XCPPFLAGS := -Itests/common
 $(B)/tests/lib-%: $(B)/obj/tests/lib/%.o $(TEST_COMMON) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -static -o $@ $^ $(LIB_DEPS)

@@ -10,6 +10,11 @@ UNIT_SRC    := $(wildcard tests/unit/*.c)
 UNITS       := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 # Helpers shared by the test programs (tests/common/), compiled once and linked.
 TEST_COMMON := $(patsubst %.c,$(B)/obj/%.o,$(wildcard tests/common/*.c))
+# Their header, tests/common/scratch_test.h, for every test object: #include "scratch_test.h".
+# (tests/lib/ objects get it from mk/lib.mk, whose pattern is the more specific one.)
+$(B)/obj/tests/%.o: XCPPFLAGS := -Itests/common
+# mk/lib.mk, read before this file, cannot name them in its rule: they join here.
+$(LIBTESTS): $(TEST_COMMON)
 TEST_LIBS   := -static -pthread -luring -lxxhash
 # tests/crashtest.sh boots them; reloadload also runs in `make bench`.
 CRASH_PROGS := $(B)/crash/bin/crashload $(B)/crash/bin/dmctl $(B)/crash/bin/lwreplay

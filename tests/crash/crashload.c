@@ -46,14 +46,13 @@
  *	SYNCED <n>			the first n atom lines of this process are durable
  *	GONE <id> <seed> <len> <age>	an unsynced atom found gone, rechecked later
  *
- * Byte k of an atom is a function of its seed only (st_fill of
- * scratch_test.h), so any boot can re-derive its contents from the log.
+ * Byte k of an atom is a function of its seed only (st_fill() of
+ * tests/common/patterns.c), so any boot can re-derive its contents from the log.
  */
 #include <ctype.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdatomic.h>
-#include "../scratch_test.h"
+#include "scratch_test.h"
 #include "dm.h"
 
 #define MAX_DEVS	SCRATCH_MAX_REGIONS
@@ -66,9 +65,7 @@
 static struct {
 	const char *devs[MAX_DEVS];
 	unsigned int ndevs;
-	__u64 offset;		/* region offset in each device */
-	__u64 length;		/* region length */
-	unsigned int shift;
+	struct st_load_opts r;	/* the region on each device, its segment size */
 	bool format;
 	int writers;
 	int readers;
@@ -84,9 +81,7 @@ static struct {
 	unsigned int nmarks;
 	int tick_ms;		/* and this often */
 } cfg = {
-	.offset = 16 * ST_MIB,
-	.length = 32 * ST_MIB,
-	.shift = 20,
+	.r = { .offset = 16 * ST_MIB, .length = 32 * ST_MIB, .shift = 20 },
 	.writers = 2,
 	.readers = 1,
 	.max_len = 300 * ST_KIB,
@@ -303,7 +298,7 @@ static int check_atom(int fd, const struct scratch_id *id, __u64 seed, __u64 len
 		return r;
 	if (st.stored_len != len || st.length != len || st.type != atom_type(seed) ||
 	    st.atom_flags || st.nr_parts || st.offset % ST_PAGE ||
-	    st.offset >> cfg.shift != st_id_seg(id)) {
+	    st.offset >> cfg.r.shift != st_id_seg(id)) {
 		snprintf(why, whylen, "STAT: offset %llu stored_len %llu length %llu type %u "
 			 "flags %u parts %u (want len %llu type %u, segment %u)",
 			 (unsigned long long)st.offset, (unsigned long long)st.stored_len,
@@ -377,8 +372,8 @@ static int attach(bool format, __u32 *space_id)
 	unsigned int i;
 
 	for (i = 0; i < cfg.ndevs; i++)
-		regs[i] = (struct st_region){ cfg.devs[i], cfg.offset, cfg.length };
-	return st_attach(regs, cfg.ndevs, cfg.shift, format, space_id);
+		regs[i] = (struct st_region){ cfg.devs[i], cfg.r.offset, cfg.r.length };
+	return st_attach(regs, cfg.ndevs, cfg.r.shift, format, space_id);
 }
 
 static unsigned int free_target(__u64 nr_segs)
@@ -1228,13 +1223,40 @@ static void usage(FILE *f)
 		"         --dm-tick MS (2; and every MS ms, 0: never)\n");
 }
 
+static bool have_nonce;
+
+/* An option of crashload's own (st_load_getopt() parses the region's). */
+static int option(int c, char *arg)
+{
+	char *tok;
+
+	switch (c) {
+	case 'f': cfg.format = true; break;
+	case 'w': cfg.writers = atoi(arg); break;
+	case 'r': cfg.readers = atoi(arg); break;
+	case 'm': cfg.max_len = strtoull(arg, NULL, 0); break;
+	case 'n': cfg.nonce = strtoull(arg, NULL, 16); have_nonce = true; break;
+	case 'b': cfg.boot = atoi(arg); break;
+	case 'L': cfg.log = arg; break;
+	case 'S': cfg.seconds = atof(arg); break;
+	case 'A': cfg.max_atoms = strtoull(arg, NULL, 0); break;
+	case 'N': cfg.verify_new = atoi(arg); break;
+	case 'k': cfg.keep = true; break;
+	case 'M':
+		for (tok = strtok(arg, ","); tok && cfg.nmarks < MAX_DEVS; tok = strtok(NULL, ","))
+			cfg.marks[cfg.nmarks++] = tok;
+		break;
+	case 'T': cfg.tick_ms = atoi(arg); break;
+	case 'h': usage(stdout); exit(0);
+	default: return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "format", no_argument, NULL, 'f' },
-		{ "offset-mib", required_argument, NULL, 'o' },
-		{ "region-mib", required_argument, NULL, 'l' },
-		{ "seg-shift", required_argument, NULL, 's' },
 		{ "writers", required_argument, NULL, 'w' },
 		{ "readers", required_argument, NULL, 'r' },
 		{ "max-len", required_argument, NULL, 'm' },
@@ -1251,9 +1273,6 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *mode;
-	char *tok;
-	bool have_nonce = false;
-	int c;
 
 	if (argc < 2) {
 		usage(stderr);
@@ -1261,37 +1280,15 @@ int main(int argc, char **argv)
 	}
 	mode = argv[1];
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f': cfg.format = true; break;
-		case 'o': cfg.offset = strtoull(optarg, NULL, 0) * ST_MIB; break;
-		case 'l': cfg.length = strtoull(optarg, NULL, 0) * ST_MIB; break;
-		case 's': cfg.shift = atoi(optarg); break;
-		case 'w': cfg.writers = atoi(optarg); break;
-		case 'r': cfg.readers = atoi(optarg); break;
-		case 'm': cfg.max_len = strtoull(optarg, NULL, 0); break;
-		case 'n': cfg.nonce = strtoull(optarg, NULL, 16); have_nonce = true; break;
-		case 'b': cfg.boot = atoi(optarg); break;
-		case 'L': cfg.log = optarg; break;
-		case 'S': cfg.seconds = atof(optarg); break;
-		case 'A': cfg.max_atoms = strtoull(optarg, NULL, 0); break;
-		case 'N': cfg.verify_new = atoi(optarg); break;
-		case 'k': cfg.keep = true; break;
-		case 'M':
-			for (tok = strtok(optarg, ","); tok && cfg.nmarks < MAX_DEVS;
-			     tok = strtok(NULL, ","))
-				cfg.marks[cfg.nmarks++] = tok;
-			break;
-		case 'T': cfg.tick_ms = atoi(optarg); break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
+	if (st_load_getopt(argc, argv, opts, &cfg.r, option)) {
+		usage(stderr);
+		return 2;
 	}
 	for (; optind < argc && cfg.ndevs < MAX_DEVS; optind++)
 		cfg.devs[cfg.ndevs++] = argv[optind];
 	if (!cfg.ndevs || cfg.writers < 1 || cfg.writers > 32 || cfg.readers < 0 ||
 	    cfg.readers > 16 || cfg.max_len < 128 * ST_KIB ||
-	    cfg.max_len > st_payload_bytes(cfg.shift)) {
+	    cfg.max_len > st_payload_bytes(cfg.r.shift)) {
 		usage(stderr);
 		return 2;
 	}

@@ -28,16 +28,16 @@
  * reload.  --no-zero keeps them: a reload that finds more atoms than were
  * written fails the case (the regression test for that bug).
  */
-#include <getopt.h>
-#include "../scratch_test.h"
+#include "scratch_test.h"
 
 static struct {
 	const char *dev, *name;
-	__u64 offset, length, segs, per_seg, atom_bytes;
-	unsigned int shift, reloads;
+	struct st_load_opts r;	/* the region (default: the whole device), its segment size */
+	__u64 segs, per_seg, atom_bytes;
+	unsigned int reloads;
 	bool no_zero;
 } cfg = {
-	.shift = 20,
+	.r = { .shift = 20 },
 	.atom_bytes = ST_PAGE,
 	.reloads = 5,
 	.name = "reload",
@@ -86,7 +86,7 @@ static __u64 nr_slots(unsigned int shift)
 /* Fill: K atoms in each of N segments.  Returns 0 or -errno; *atoms counts them. */
 static int fill(int fd, __u64 *atoms, double *secs)
 {
-	__u64 seg_size = 1ULL << cfg.shift, s, k, cur = ~0ULL, off, xxh;
+	__u64 seg_size = 1ULL << cfg.r.shift, s, k, cur = ~0ULL, off, xxh;
 	unsigned char *buf;
 	struct scratch_id id;
 	double t0 = now_s();
@@ -103,8 +103,8 @@ static int fill(int fd, __u64 *atoms, double *secs)
 			if (r)
 				goto out;
 			if (k == 0)
-				cur = off >> cfg.shift;
-			else if (off >> cfg.shift != cur) {
+				cur = off >> cfg.r.shift;
+			else if (off >> cfg.r.shift != cur) {
 				/* The segment ran out of slots or pages before K atoms. */
 				r = -ENOSPC;
 				st_abort(fd, &id);
@@ -121,7 +121,7 @@ static int fill(int fd, __u64 *atoms, double *secs)
 		 * Close the segment: reserve what is left of it and give it back
 		 * (when a slot is left for that reservation).
 		 */
-		if (cfg.per_seg && cfg.per_seg < nr_slots(cfg.shift)) {
+		if (cfg.per_seg && cfg.per_seg < nr_slots(cfg.r.shift)) {
 			__u64 end = (cur + 1) * seg_size;
 			__u64 used = ST_ROUND_UP(off + cfg.atom_bytes, ST_PAGE);
 
@@ -143,12 +143,24 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* An option of reloadload's own (st_load_getopt() parses the region's). */
+static int option(int c, char *arg)
+{
+	switch (c) {
+	case 'n': cfg.segs = strtoull(arg, NULL, 0); break;
+	case 'k': cfg.per_seg = strtoull(arg, NULL, 0); break;
+	case 'b': cfg.atom_bytes = strtoull(arg, NULL, 0); break;
+	case 'r': cfg.reloads = atoi(arg); break;
+	case 'N': cfg.name = arg; break;
+	case 'Z': cfg.no_zero = true; break;
+	default: return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "offset-mib", required_argument, NULL, 'o' },
-		{ "region-mib", required_argument, NULL, 'l' },
-		{ "seg-shift", required_argument, NULL, 's' },
 		{ "segs", required_argument, NULL, 'n' },
 		{ "per-seg", required_argument, NULL, 'k' },
 		{ "atom-bytes", required_argument, NULL, 'b' },
@@ -163,43 +175,31 @@ int main(int argc, char **argv)
 	double fill_s = 0;
 	unsigned int i;
 	__u32 space;
-	int c, fd, r;
+	int fd, r;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o': cfg.offset = strtoull(optarg, NULL, 0) * ST_MIB; break;
-		case 'l': cfg.length = strtoull(optarg, NULL, 0) * ST_MIB; break;
-		case 's': cfg.shift = atoi(optarg); break;
-		case 'n': cfg.segs = strtoull(optarg, NULL, 0); break;
-		case 'k': cfg.per_seg = strtoull(optarg, NULL, 0); break;
-		case 'b': cfg.atom_bytes = strtoull(optarg, NULL, 0); break;
-		case 'r': cfg.reloads = atoi(optarg); break;
-		case 'N': cfg.name = optarg; break;
-		case 'Z': cfg.no_zero = true; break;
-		default: return 2;
-		}
-	}
+	if (st_load_getopt(argc, argv, opts, &cfg.r, option))
+		return 2;
 	if (optind + 1 != argc || !cfg.reloads || cfg.reloads > 32 || !cfg.atom_bytes) {
 		fprintf(stderr, "usage: reloadload [--offset-mib O] [--region-mib L] [--seg-shift S] "
 			"[--segs N --per-seg K [--atom-bytes B]] [--reloads R] [--name NAME] [--no-zero] DEV\n");
 		return 2;
 	}
 	cfg.dev = argv[optind];
-	reg = (struct st_region){ cfg.dev, cfg.offset, cfg.length };
+	reg = (struct st_region){ cfg.dev, cfg.r.offset, cfg.r.length };
 
 	if (!cfg.no_zero) {
-		__u64 range[2] = { cfg.offset, cfg.length };
+		__u64 range[2] = { cfg.r.offset, cfg.r.length };
 
 		fd = open(cfg.dev, O_RDWR | O_CLOEXEC);
 		if (fd < 0)
 			return fail("open the device", -errno);
 		if (!range[1] && ioctl(fd, BLKGETSIZE64, &range[1]) == 0)
-			range[1] -= cfg.offset;
+			range[1] -= cfg.r.offset;
 		if (ioctl(fd, BLKZEROOUT, range) < 0)
 			return fail("BLKZEROOUT", -errno);
 		close(fd);
 	}
-	r = st_attach(&reg, 1, cfg.shift, true, &space);
+	r = st_attach(&reg, 1, cfg.r.shift, true, &space);
 	if (r)
 		return fail("format", r);
 	fd = st_open(space, -1);
@@ -219,7 +219,7 @@ int main(int argc, char **argv)
 		return fail("detach", r);
 	printf("# reload %s: %llu segments of %llu KiB, %llu filled with %llu atoms of %llu bytes "
 	       "in %.1fs\n", cfg.name, (unsigned long long)info.nr_segments,
-	       (unsigned long long)(1ULL << cfg.shift) >> 10, (unsigned long long)cfg.segs,
+	       (unsigned long long)(1ULL << cfg.r.shift) >> 10, (unsigned long long)cfg.segs,
 	       (unsigned long long)atoms, (unsigned long long)cfg.atom_bytes, fill_s);
 
 	for (i = 0; i < cfg.reloads; i++) {
@@ -254,10 +254,10 @@ int main(int argc, char **argv)
 	       "\"segments\":%llu,\"filled_segments\":%llu,\"atoms\":%llu,\"atom_bytes\":%llu,"
 	       "\"table_pages\":%llu,\"reload_us_min\":%llu,\"reload_us_median\":%llu,"
 	       "\"reload_us_mean\":%llu,\"reloads\":%u}\n", cfg.name,
-	       (unsigned long long)(1ULL << cfg.shift), (unsigned long long)info.nr_segments,
+	       (unsigned long long)(1ULL << cfg.r.shift), (unsigned long long)info.nr_segments,
 	       (unsigned long long)cfg.segs, (unsigned long long)atoms,
 	       (unsigned long long)cfg.atom_bytes,
-	       (unsigned long long)(nr_slots(cfg.shift) / 64),
+	       (unsigned long long)(nr_slots(cfg.r.shift) / 64),
 	       (unsigned long long)us[0], (unsigned long long)us[cfg.reloads / 2],
 	       (unsigned long long)(sum / cfg.reloads), cfg.reloads);
 	return 0;

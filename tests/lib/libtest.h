@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers of the library's VM tests (tests/lib/ files): a formatted space from
- * scratch_test.h, opened through libscratch, and the patterns to check bytes.
+ * tests/common/scratch_test.h, opened through libscratch, and the patterns to check bytes.
  */
 #ifndef SCRATCH_LIBTEST_H
 #define SCRATCH_LIBTEST_H
@@ -34,21 +34,7 @@ static inline void *lt_pattern(size_t len, __u64 seed)
 /* XOR one byte of the drive at @off with 0xff (through the device, caches dropped). */
 static inline int lt_flip(const char *dev, __u64 off)
 {
-	int fd = open(dev, O_RDWR | O_CLOEXEC), r = 0;
-	unsigned char c;
-
-	if (fd < 0)
-		return -errno;
-	ioctl(fd, BLKFLSBUF, 0);
-	if (pread(fd, &c, 1, off) != 1)
-		r = -EIO;
-	c ^= 0xff;
-	if (!r && pwrite(fd, &c, 1, off) != 1)
-		r = -EIO;
-	if (!r && (fsync(fd) || ioctl(fd, BLKFLSBUF, 0)))
-		r = -errno;
-	close(fd);
-	return r;
+	return st_xor(dev, off, 0xff);
 }
 
 #endif /* SCRATCH_LIBTEST_H */

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The guest around the tests: its two test drives, sysfs/procfs/debugfs
+ * files, the page cache, capabilities and the shell.
+ */
+#include "scratch_test.h"
+
+/*
+ * The two free test drives: $SCRATCH_DRIVES (set by the guest init, drives
+ * in -drive order) or /dev/nvme0n1 and /dev/nvme1n1.
+ */
+const char *st_dev(int i)
+{
+	static char devs[2][64];
+	static bool done;
+
+	if (!done) {
+		const char *env = getenv("SCRATCH_DRIVES");
+
+		strcpy(devs[0], "/dev/nvme0n1");
+		strcpy(devs[1], "/dev/nvme1n1");
+		if (env && *env) {
+			char a[64] = "", b[64] = "";
+
+			if (sscanf(env, "%63s %63s", a, b) == 2) {
+				strcpy(devs[0], a);
+				strcpy(devs[1], b);
+			}
+		}
+		done = true;
+	}
+	return devs[i & 1];
+}
+
+/* Can someone else claim @dev exclusively?  (The module must hold it.) */
+int st_excl_open(const char *dev)
+{
+	int fd = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+int st_dev_size(const char *path, __u64 *size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, BLKGETSIZE64, size) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Set or clear the block layer's read-only flag of a whole device. */
+int st_dev_set_ro(const char *path, int ro)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, BLKROSET, &ro) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Zero @len bytes at @off of a device, durably (so the module reads zeros). */
+int st_dev_zero(const char *path, __u64 off, __u64 len)
+{
+	static const unsigned char zero[ST_PAGE];
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (len && !r) {
+		size_t n = ST_MIN(len, sizeof(zero));
+		ssize_t w = pwrite(fd, zero, n, off);
+
+		if (w < 0)
+			r = -errno;
+		else if ((size_t)w != n)
+			r = -EIO;
+		off += n;
+		len -= n;
+	}
+	if (!r && fsync(fd) < 0)
+		r = -errno;
+	/* Drop the cached copy: the module may read through bios. */
+	if (!r && ioctl(fd, BLKFLSBUF, 0) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* A field of /proc/meminfo in bytes, or 0 when missing. */
+__u64 st_meminfo(const char *field)
+{
+	char line[256];
+	size_t n = strlen(field);
+	__u64 v = 0;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, field, n) && line[n] == ':') {
+			v = strtoull(line + n + 1, NULL, 10) * 1024;
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+/* Write printf-formatted text to a sysfs, procfs, debugfs or cgroup file: 0/-errno. */
+int st_write_file(const char *path, const char *fmt, ...)
+{
+	char v[128];
+	va_list ap;
+	int fd, n, r = 0;
+
+	va_start(ap, fmt);
+	n = vsnprintf(v, sizeof(v), fmt, ap);
+	va_end(ap);
+	if (n < 0 || n >= (int)sizeof(v))
+		return -EINVAL;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, v, n) != n)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/*
+ * Drop clean cached pages.  drop_caches alone does not reach the block
+ * devices' page cache on every kernel (6.12 keeps it), so the drives'
+ * mappings are also told POSIX_FADV_DONTNEED.
+ */
+int st_drop_caches(void)
+{
+	int fd, i, r = 0;
+
+	sync();
+	fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "3", 1) != 1)
+		r = -errno;
+	close(fd);
+	for (i = 0; i < 2 && !r; i++) {
+		fd = open(st_dev(i), O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		r = -posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+		close(fd);
+	}
+	return r;
+}
+
+/* Drop CAP_SYS_ADMIN from this process (a forked child's). */
+int st_drop_sys_admin(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -errno;
+	d[0].effective &= ~(1U << CAP_SYS_ADMIN);
+	d[0].permitted &= ~(1U << CAP_SYS_ADMIN);
+	d[0].inheritable &= ~(1U << CAP_SYS_ADMIN);
+	if (syscall(SYS_capset, &h, d))
+		return -errno;
+	return 0;
+}
+
+/* Run a shell command; its exit status, its stdout (up to @cap bytes) in @out; logged as TAP. */
+int st_sh(char *out, size_t cap, const char *fmt, ...)
+{
+	char cmd[1024];
+	size_t n = 0;
+	va_list ap;
+	FILE *f;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	f = popen(cmd, "r");
+	if (!f)
+		return -errno;
+	while (n + 1 < cap && fgets(out + n, (int)(cap - n), f))
+		n += strlen(out + n);
+	out[n] = 0;
+	while (fgetc(f) != EOF)
+		;
+	st = pclose(f);
+	fprintf(stderr, "# $ %s -> %d\n", cmd, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
