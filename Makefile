@@ -27,7 +27,10 @@ CLANG     ?= clang
 CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
 	     $(if $(WERROR),-Werror)
-CPPFLAGS  += -Iinclude -Ikmod -D_GNU_SOURCE
+# The version, once (VERSION): header macros, soname, .pc and dkms are made from it (mk/lib.mk).
+VERSION   := $(shell cat VERSION)
+VERSION_H := $(B)/include/scratch_version.h
+CPPFLAGS  += -Iinclude -I$(B)/include -Ikmod -D_GNU_SOURCE
 HARNESS   := -I$(KSRC)/tools/testing/selftests
 DEPFLAGS  := -MMD -MP
 SAN       := -fsanitize=address,undefined
@@ -43,11 +46,11 @@ deps:
 
 # ---- userspace objects ------------------------------------------------------
 # XWARN and XCPPFLAGS are per-part additions (target-specific, set in mk/*.mk).
-$(B)/obj/%.o: %.c | $(KSRC)/.done
+$(B)/obj/%.o: %.c | $(KSRC)/.done $(VERSION_H)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) $(XWARN) $(CPPFLAGS) $(XCPPFLAGS) $(HARNESS) $(DEPFLAGS) -c -o $@ $<
 
-$(B)/san/%.o: %.c | $(KSRC)/.done
+$(B)/san/%.o: %.c | $(KSRC)/.done $(VERSION_H)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) $(XWARN) $(CPPFLAGS) $(XCPPFLAGS) $(HARNESS) $(SAN) $(DEPFLAGS) \
 		-c -o $@ $<

@@ -2,13 +2,15 @@
 # libscratch: the userspace library (ulib/), its tests, examples, and installation.
 # Included by the top-level Makefile, which defines B, CC, CFLAGS, WARN, HARNESS and KSRC.
 
-LIB_MAJOR   := 1
-LIB_VERSION := 1.0.0
-PKG_VERSION := 1.0.0
+LIB_MAJOR   := $(word 1,$(subst ., ,$(VERSION)))
+LIB_MINOR   := $(word 2,$(subst ., ,$(VERSION)))
+LIB_PATCH   := $(word 3,$(subst ., ,$(VERSION)))
+LIB_VERSION := $(VERSION)
+PKG_VERSION := $(VERSION)
 LIB_SRC     := $(wildcard ulib/*.c)
 LIB_HDR     := include/scratch.h include/uapi/scratch.h kmod/scratch_format.h $(wildcard ulib/*.h)
 LIB_DEPS    := -luring -lzstd -lxxhash -pthread
-LIB_CFLAGS  := -fPIC -fvisibility=hidden -Iinclude -Iulib -Ikmod -D_GNU_SOURCE
+LIB_CFLAGS  := -fPIC -fvisibility=hidden -Iinclude -I$(B)/include -Iulib -Ikmod -D_GNU_SOURCE
 LIB_SO      := $(B)/lib/libscratch.so.$(LIB_VERSION)
 LIB_A       := $(B)/lib/libscratch.a
 LIB_OBJS    := $(patsubst ulib/%.c,$(B)/ulib/%.o,$(LIB_SRC))
@@ -38,7 +40,25 @@ tests: libtests
 lib: $(LIB_SO) $(LIB_A) $(B)/lib/libscratch.pc
 libtests: $(LIBTESTS) $(EXAMPLES)
 
-$(B)/ulib/%.o: ulib/%.c
+# The header's version macros.  The map file's nodes are history (a released node never
+# changes), so it is checked, not generated: VERSION's major.minor must have its node.
+$(VERSION_H): VERSION mk/lib.mk ulib/libscratch.map
+	@mkdir -p $(@D)
+	@grep -q '^LIBSCRATCH_$(LIB_MAJOR).$(LIB_MINOR) {' ulib/libscratch.map || \
+		{ echo "ulib/libscratch.map: no node LIBSCRATCH_$(LIB_MAJOR).$(LIB_MINOR) for VERSION $(VERSION)" >&2; exit 1; }
+	@{ echo '/* Generated from VERSION by mk/lib.mk: do not edit. */'; \
+	  echo '#ifndef LIBSCRATCH_VERSION_H'; echo '#define LIBSCRATCH_VERSION_H'; \
+	  echo '#define LIBSCRATCH_VERSION_MAJOR $(LIB_MAJOR)'; \
+	  echo '#define LIBSCRATCH_VERSION_MINOR $(LIB_MINOR)'; \
+	  echo '#define LIBSCRATCH_VERSION_PATCH $(LIB_PATCH)'; \
+	  echo '#define LIBSCRATCH_VERSION "$(VERSION)"'; \
+	  echo '/* True when this header is major.minor or newer. */'; \
+	  echo '#define LIBSCRATCH_VERSION_AT_LEAST(major, minor) \'; \
+	  echo '	(LIBSCRATCH_VERSION_MAJOR > (major) || \'; \
+	  echo '	 (LIBSCRATCH_VERSION_MAJOR == (major) && LIBSCRATCH_VERSION_MINOR >= (minor)))'; \
+	  echo '#endif'; } > $@.tmp && mv $@.tmp $@
+
+$(B)/ulib/%.o: ulib/%.c | $(VERSION_H)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) -Werror $(LIB_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
@@ -83,23 +103,23 @@ $(B)/unit/lib-%: $(B)/san/tests/libunit/%.o $(LIB_SAN_OBJ)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIB_DEPS)
 
 # The public headers alone, as C90 and as C++ (part of `make unit`).
-headers-check:
+headers-check: $(VERSION_H)
 	@mkdir -p $(B)/hdr
-	@printf '#include <scratch.h>\nint main(void) { return SCRATCH_ID_STRLEN != 33; }\n' \
+	@printf '#include <scratch.h>\n#if !LIBSCRATCH_VERSION_AT_LEAST(1, 1)\n#error version\n#endif\nint main(void) { return SCRATCH_ID_STRLEN != 33; }\n' \
 		> $(B)/hdr/c90.c
 	@cp $(B)/hdr/c90.c $(B)/hdr/cxx.cc
-	$(CC) -std=c90 -pedantic-errors -Wall -Wextra -Werror -Iinclude -c -o /dev/null $(B)/hdr/c90.c
-	$(CC) -std=c90 -pedantic-errors -Wall -Wextra -Werror -Iinclude -c -o /dev/null \
+	$(CC) -std=c90 -pedantic-errors -Wall -Wextra -Werror -Iinclude -I$(B)/include -c -o /dev/null $(B)/hdr/c90.c
+	$(CC) -std=c90 -pedantic-errors -Wall -Wextra -Werror -Iinclude -I$(B)/include -c -o /dev/null \
 		-x c include/uapi/scratch.h
-	g++ -std=c++98 -pedantic-errors -Wall -Wextra -Werror -Iinclude -c -o /dev/null $(B)/hdr/cxx.cc
-	g++ -std=c++17 -Wall -Wextra -Werror -Iinclude -c -o /dev/null $(B)/hdr/cxx.cc
+	g++ -std=c++98 -pedantic-errors -Wall -Wextra -Werror -Iinclude -I$(B)/include -c -o /dev/null $(B)/hdr/cxx.cc
+	g++ -std=c++17 -Wall -Wextra -Werror -Iinclude -I$(B)/include -c -o /dev/null $(B)/hdr/cxx.cc
 
 # ---- installation -------------------------------------------------------------
 MAN3 := $(wildcard man/*.3)
 MAN7 := $(wildcard man/*.7)
 MAN8 := $(wildcard man/*.8)
 
-install: lib tools
+install: lib tools $(VERSION_H)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PCDIR) $(DESTDIR)$(INCDIR)/scratch/uapi \
 		$(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(MANDIR)/man8
@@ -108,7 +128,7 @@ install: lib tools
 	ln -sf libscratch.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/libscratch.so.$(LIB_MAJOR)
 	ln -sf libscratch.so.$(LIB_MAJOR) $(DESTDIR)$(LIBDIR)/libscratch.so
 	$(PC_SED) ulib/libscratch.pc.in > $(DESTDIR)$(PCDIR)/libscratch.pc
-	install -m 644 include/scratch.h $(DESTDIR)$(INCDIR)/scratch/
+	install -m 644 include/scratch.h $(VERSION_H) $(DESTDIR)$(INCDIR)/scratch/
 	install -m 644 include/uapi/scratch.h $(DESTDIR)$(INCDIR)/scratch/uapi/
 	install -m 755 $(B)/scratchctl $(DESTDIR)$(SBINDIR)/
 	$(if $(MAN3),install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/)

@@ -26,7 +26,7 @@ t() { # description command...
 }
 
 echo "TAP version 13"
-echo "1..7"
+echo "1..8"
 t "make install PREFIX=/usr DESTDIR=staging" make -s install PREFIX=/usr DESTDIR="$ROOT"
 export PKG_CONFIG_SYSROOT_DIR=$ROOT PKG_CONFIG_LIBDIR=$ROOT/usr/lib/pkgconfig:/usr/lib/x86_64-linux-gnu/pkgconfig
 t "pkg-config knows libscratch" pkg-config --exists libscratch
@@ -47,4 +47,24 @@ t "exported symbols == functions in include/scratch.h == libscratch.map" same
 missing=$(for f in $(api); do [ -f "$ROOT/usr/share/man/man3/$f.3" ] || echo "$f"; done)
 t "a man page for every function, and scratchctl(8)" \
 	sh -c "[ -z '$missing' ] || { echo 'no man page: $missing'; exit 1; }; [ -f '$ROOT/usr/share/man/man8/scratchctl.8' ]"
+# A program linked against 1.0 (stat without the size) binds the 1.0 form and keeps running.
+old10() {
+	cat > "$ROOT/old10.c" <<'EOF_C'
+struct scratch;
+struct scratch_id { unsigned long long lo, hi; };
+__asm__(".symver scratch_atom_stat, scratch_atom_stat@LIBSCRATCH_1.0");
+int scratch_atom_stat(struct scratch *s, struct scratch_id id, void *info);
+int main(void)
+{
+	struct scratch_id id = { 1, 1 };
+	unsigned long long info[5];
+
+	return scratch_atom_stat((struct scratch *)0, id, info) == -22 ? 0 : 1;
+}
+EOF_C
+	cc -O2 -Wall -Werror -o "$ROOT/old10" "$ROOT/old10.c" -L"$ROOT/usr/lib" -lscratch &&
+		objdump -T "$ROOT/old10" | grep -q 'LIBSCRATCH_1.0.*scratch_atom_stat' &&
+		LD_LIBRARY_PATH="$ROOT/usr/lib" "$ROOT/old10"
+}
+t "a program built against 1.0 binds and runs the 1.0 form of scratch_atom_stat" old10
 [ $bad -eq 0 ]

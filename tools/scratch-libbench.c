@@ -221,7 +221,7 @@ static void zstd(struct scratch *s)
 	tget = now() - t0;
 	if (r || len != ZSTD_BYTES || memcmp(in, out, ZSTD_BYTES))
 		die("get zstd", r ? r : -74);
-	r = scratch_atom_stat(s, id, &info);
+	r = scratch_atom_stat(s, id, &info, sizeof(info));
 	if (r)
 		die("stat", r);
 	printf("{\"phase\":\"zstd\",\"bytes\":%llu,\"stored\":%llu,\"ratio\":%.1f,"

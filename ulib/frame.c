@@ -50,7 +50,7 @@ uint64_t __scratch_xxh64v(const struct iovec *iov, int iovcnt)
 int __scratch_plan(const struct scratch_stat *st, struct scratch_id id,
 		   bool verify, struct sc_plan *p)
 {
-	bool part = (id.hi >> 32) != 0;
+	bool part = __scratch_id_is_part(id);
 
 	if (st->nr_parts)
 		return -EISDIR;

@@ -8,7 +8,9 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "scratch.h"
 #include "scratch_format.h"
@@ -49,6 +51,26 @@ struct sc_plan {
 	bool			part;
 	bool			verify;		/* hash the stored bytes here */
 };
+
+/*
+ * A struct the caller gave with its @size: zeroed, then filled with what both sides
+ * know.  The first release's sizes are the smallest a caller may pass.
+ */
+#define SC_SIZE_TO(type, last)	(offsetof(type, last) + sizeof(((type *)0)->last))
+#define SC_INFO_SIZE_1_0	SC_SIZE_TO(struct scratch_info, write_errors)
+#define SC_ATOM_INFO_SIZE_1_0	SC_SIZE_TO(struct scratch_atom_info, reserved)
+static inline void __scratch_copy_out(void *dst, size_t size, const void *src, size_t have)
+{
+	memset(dst, 0, size);
+	memcpy(dst, src, size < have ? size : have);
+}
+
+/* Ids (id.c): the part index sits above bit 32 of hi; nothing else decodes an id. */
+#define SC_ID_PART_SHIFT	32
+static inline bool __scratch_id_is_part(struct scratch_id id)
+{
+	return (id.hi >> SC_ID_PART_SHIFT) != 0;
+}
 
 /* frame.c: pure logic, no system calls (also built into the unit tests). */
 int __scratch_plan(const struct scratch_stat *st, struct scratch_id id,

@@ -94,17 +94,29 @@ int scratch_space_features(const struct scratch *s, uint64_t *features)
 	return 0;
 }
 
+__asm__(".symver __scratch_space_info_1_1, scratch_space_info@@LIBSCRATCH_1.1");
 __scratch_export
-int scratch_space_info(struct scratch *s, struct scratch_info *info)
+int __scratch_space_info_1_1(struct scratch *s, struct scratch_info *info, size_t size)
 {
+	struct scratch_info k = { .size = sizeof(k) };
 	int ret;
 
-	if (!s || !info)
+	if (!s || !info || size < SC_INFO_SIZE_1_0)
 		return -EINVAL;
-	memset(info, 0, sizeof(*info));
-	info->size = sizeof(*info);
-	ret = __sys_ioctl(s->fd, SCRATCH_IOC_INFO, info);
-	return ret < 0 ? ret : 0;
+	ret = __sys_ioctl(s->fd, SCRATCH_IOC_INFO, &k);
+	if (ret < 0)
+		return ret;
+	__scratch_copy_out(info, size, &k, sizeof(k));
+	info->size = (uint32_t)(size < sizeof(k) ? size : sizeof(k));
+	return 0;
+}
+
+/* 1.0's form, without the size: programs built then keep resolving to it. */
+__asm__(".symver __scratch_space_info_1_0, scratch_space_info@LIBSCRATCH_1.0");
+__scratch_export
+int __scratch_space_info_1_0(struct scratch *s, struct scratch_info *info)
+{
+	return __scratch_space_info_1_1(s, info, SC_INFO_SIZE_1_0);
 }
 
 __scratch_export
@@ -164,8 +176,7 @@ int __scratch_gone(struct scratch *s, struct scratch_id id, int err)
 	return here ? err : -ENOENT;
 }
 
-__scratch_export
-int scratch_atom_stat(struct scratch *s, struct scratch_id id, struct scratch_atom_info *info)
+static int sc_atom_stat(struct scratch *s, struct scratch_id id, struct scratch_atom_info *info)
 {
 	struct scratch_stat st;
 	uint8_t head[SC_ZSTD_HEADER_MAX];
@@ -184,7 +195,7 @@ int scratch_atom_stat(struct scratch *s, struct scratch_id id, struct scratch_at
 		.status = st.status,
 	};
 	/* A compressed part's logical length is in its frame header only. */
-	if ((id.hi >> 32) && (st.atom_flags & SCRATCH_ATOM_ZSTD)) {
+	if (__scratch_id_is_part(id) && (st.atom_flags & SCRATCH_ATOM_ZSTD)) {
 		got = __sys_pread(s->fd, head, st.stored_len < sizeof(head) ?
 				  (size_t)st.stored_len : sizeof(head), (off_t)st.offset);
 		if (got < 0)
@@ -195,6 +206,31 @@ int scratch_atom_stat(struct scratch *s, struct scratch_id id, struct scratch_at
 		info->length = n;
 	}
 	return 0;
+}
+
+__asm__(".symver __scratch_atom_stat_1_1, scratch_atom_stat@@LIBSCRATCH_1.1");
+__scratch_export
+int __scratch_atom_stat_1_1(struct scratch *s, struct scratch_id id,
+			    struct scratch_atom_info *info, size_t size)
+{
+	struct scratch_atom_info k;
+	int ret;
+
+	if (!s || !info || size < SC_ATOM_INFO_SIZE_1_0)
+		return -EINVAL;
+	ret = sc_atom_stat(s, id, &k);
+	if (ret)
+		return ret;
+	__scratch_copy_out(info, size, &k, sizeof(k));
+	return 0;
+}
+
+__asm__(".symver __scratch_atom_stat_1_0, scratch_atom_stat@LIBSCRATCH_1.0");
+__scratch_export
+int __scratch_atom_stat_1_0(struct scratch *s, struct scratch_id id,
+			    struct scratch_atom_info *info)
+{
+	return __scratch_atom_stat_1_1(s, id, info, SC_ATOM_INFO_SIZE_1_0);
 }
 
 __scratch_export
@@ -237,68 +273,4 @@ int scratch_atom_verify(struct scratch *s, struct scratch_id id, unsigned int fl
 		return -EOPNOTSUPP;
 	ret = __sys_ioctl(s->fd, SCRATCH_IOC_VERIFY, &v);
 	return ret < 0 ? ret : 0;
-}
-
-/* ---- ids -------------------------------------------------------------------- */
-
-__scratch_export
-struct scratch_id scratch_array_part_id(struct scratch_id array, uint32_t i)
-{
-	struct scratch_id id = { array.lo, (uint32_t)array.hi };
-
-	/* Part i is i + 1 in the id, so part 0 of nothing is never an array. */
-	if ((array.hi >> 32) || i >= SCRATCH_MAX_PARTS) {
-		id.lo = 0;
-		id.hi = 0;
-		return id;
-	}
-	id.hi |= (uint64_t)(i + 1) << 32;
-	return id;
-}
-
-__scratch_export
-int scratch_id_equal(struct scratch_id a, struct scratch_id b)
-{
-	return a.lo == b.lo && a.hi == b.hi;
-}
-
-__scratch_export
-void scratch_id_format(struct scratch_id id, char buf[SCRATCH_ID_STRLEN])
-{
-	snprintf(buf, SCRATCH_ID_STRLEN, "%016llx%016llx", (unsigned long long)id.lo,
-		 (unsigned long long)id.hi);
-}
-
-static int sc_hex64(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 16; i++) {
-		char c = s[i];
-
-		if (c >= '0' && c <= '9')
-			v = v << 4 | (uint64_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v = v << 4 | (uint64_t)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v = v << 4 | (uint64_t)(c - 'A' + 10);
-		else
-			return -EINVAL;
-	}
-	*out = v;
-	return 0;
-}
-
-__scratch_export
-int scratch_id_parse(const char *str, struct scratch_id *id)
-{
-	uint64_t lo, hi;
-
-	if (!str || !id || strlen(str) != SCRATCH_ID_STRLEN - 1 ||
-	    sc_hex64(str, &lo) || sc_hex64(str + 16, &hi))
-		return -EINVAL;
-	id->lo = lo;
-	id->hi = hi;
-	return 0;
 }

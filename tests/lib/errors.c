@@ -97,7 +97,7 @@ ST_TEST_F(er, other_tenant_is_enoent)
 	ASSERT_EQ(0, scratch_atom_put(t, b, sizeof(b), 0, 0, &id));
 	ASSERT_EQ(0, scratch_atom_get(t, id, out, sizeof(out), 0, &len));
 	EXPECT_EQ(-ENOENT, scratch_atom_get(self->s, id, out, sizeof(out), 0, &len));
-	EXPECT_EQ(-ENOENT, scratch_atom_stat(self->s, id, &info));
+	EXPECT_EQ(-ENOENT, scratch_atom_stat(self->s, id, &info, sizeof(info)));
 	EXPECT_EQ(-ENOENT, scratch_atom_map(self->s, id, 0, &m));
 	EXPECT_EQ(0, scratch_atom_present(self->s, &id, 1, &here));
 	EXPECT_EQ(0, here);
@@ -123,7 +123,7 @@ ST_TEST_F(er, evicted_is_enoent)
 	}
 	ASSERT_EQ(0, here) TH_LOG("the first atom was never evicted");
 	EXPECT_EQ(-ENOENT, scratch_atom_get(self->s, first, out, sizeof(out), 0, &len));
-	EXPECT_EQ(-ENOENT, scratch_atom_stat(self->s, first, &info));
+	EXPECT_EQ(-ENOENT, scratch_atom_stat(self->s, first, &info, sizeof(info)));
 	EXPECT_EQ(-ENOENT, scratch_atom_map(self->s, first, 0, &m));
 	g = (struct scratch_get){ .id = first, .buf = out, .cap = sizeof(out) };
 	EXPECT_EQ(0, scratch_atom_get_batch(self->s, &g, 1, 0));

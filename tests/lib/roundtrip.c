@@ -52,7 +52,7 @@ ST_TEST_F(rt, sizes)
 		ASSERT_NE(NULL, in);
 		ASSERT_NE(NULL, out);
 		ASSERT_EQ(0, scratch_atom_put(self->s, in, sz[i], (uint16_t)(100 + i), 0, &id));
-		ASSERT_EQ(0, scratch_atom_stat(self->s, id, &st));
+		ASSERT_EQ(0, scratch_atom_stat(self->s, id, &st, sizeof(st)));
 		EXPECT_EQ(sz[i], st.length);
 		EXPECT_EQ(100 + i, st.type);
 		EXPECT_EQ(0, st.atom_flags);
@@ -95,7 +95,7 @@ ST_TEST_F(rt, zstd)
 	uint64_t len;
 
 	ASSERT_EQ(0, scratch_atom_put(self->s, c, n, 1, SCRATCH_PUT_ZSTD, &cid));
-	ASSERT_EQ(0, scratch_atom_stat(self->s, cid, &st));
+	ASSERT_EQ(0, scratch_atom_stat(self->s, cid, &st, sizeof(st)));
 	EXPECT_EQ(SCRATCH_ATOM_ZSTD, st.atom_flags);
 	EXPECT_EQ(n, st.length);
 	EXPECT_LT(st.stored_len * 20, n) TH_LOG("runs compressed to %llu", (unsigned long long)st.stored_len);
@@ -107,7 +107,7 @@ ST_TEST_F(rt, zstd)
 	/* Incompressible bytes are stored raw, flag clear. */
 	ASSERT_EQ(0, scratch_atom_put(self->s, r, n, 2, SCRATCH_PUT_ZSTD | SCRATCH_PUT_LEVEL(19),
 				      &rid));
-	ASSERT_EQ(0, scratch_atom_stat(self->s, rid, &st));
+	ASSERT_EQ(0, scratch_atom_stat(self->s, rid, &st, sizeof(st)));
 	EXPECT_EQ(0, st.atom_flags);
 	EXPECT_EQ(n, st.stored_len);
 	ASSERT_EQ(0, scratch_atom_get(self->s, rid, out, n, SCRATCH_GET_VERIFY, &len));
@@ -130,13 +130,13 @@ static void check_array(struct __test_metadata *_metadata, struct scratch *s, un
 	for (i = 0; i < ARRAY_SIZE(sz); i++)
 		parts[i] = (struct iovec){ lt_pattern(sz[i], 50 + i), sz[i] };
 	ASSERT_EQ(0, scratch_array_put(s, parts, ARRAY_SIZE(sz), 77, flags, &id));
-	ASSERT_EQ(0, scratch_atom_stat(s, id, &st));
+	ASSERT_EQ(0, scratch_atom_stat(s, id, &st, sizeof(st)));
 	EXPECT_EQ(ARRAY_SIZE(sz), st.nr_parts);
 	EXPECT_EQ(77, st.type);
 	EXPECT_EQ(-EISDIR, scratch_atom_get(s, id, out, 80000, 0, &len));
 	for (i = 0; i < ARRAY_SIZE(sz); i++) {
 		pid = scratch_array_part_id(id, i);
-		ASSERT_EQ(0, scratch_atom_stat(s, pid, &st)) TH_LOG("part %u", i);
+		ASSERT_EQ(0, scratch_atom_stat(s, pid, &st, sizeof(st))) TH_LOG("part %u", i);
 		EXPECT_EQ(sz[i], st.length);
 		ASSERT_EQ(0, scratch_atom_get(s, pid, out, 80000, 0, &len)) TH_LOG("part %u", i);
 		ASSERT_EQ(sz[i], len);
@@ -177,7 +177,7 @@ ST_TEST_F(rt, present_sync_info)
 	EXPECT_EQ(1, here[0]);
 	EXPECT_EQ(0, here[64]);
 	ASSERT_EQ(0, scratch_space_sync(self->s));
-	ASSERT_EQ(0, scratch_space_info(self->s, &info));
+	ASSERT_EQ(0, scratch_space_info(self->s, &info, sizeof(info)));
 	EXPECT_EQ(64, info.atoms);
 	EXPECT_EQ(self->sp.id, info.space_id);
 	ASSERT_EQ(0, scratch_space_features(self->s, &feat));
