@@ -68,6 +68,18 @@ static void sc_seg_make_free_locked(struct sc_space *s, struct sc_segment *seg)
 	s->nr_free++;
 }
 
+/* No slot used, nothing to sync: a fill starts over.  Caller holds s->lock. */
+static void sc_seg_clear_fill_locked(struct sc_space *s, struct sc_segment *seg)
+{
+	lockdep_assert_held(&s->lock);
+	seg->nr_used = 0;
+	seg->nr_live = 0;
+	seg->live_pages = 0;
+	sc_range_clear(&seg->dirty);
+	sc_range_clear(&seg->syncing);
+	seg->shrink = false;
+}
+
 int scratch_segs_init(struct sc_space *s)
 {
 	u32 i, j;
@@ -197,12 +209,7 @@ int scratch_seg_open_next(struct sc_space *s, u32 hint)
 	sc_seg_set_cap_locked(s, seg, SC_INITIAL_SLOTS);
 	seg->seq = seq;
 	seg->next_page = s->geom.first_page;
-	seg->nr_used = 0;
-	seg->nr_live = 0;
-	seg->live_pages = 0;
-	sc_range_clear(&seg->dirty);
-	sc_range_clear(&seg->syncing);
-	seg->shrink = false;
+	sc_seg_clear_fill_locked(s, seg);
 	seg->hdr_sealed = false;
 	seg->lost = false;
 	seg->state = SC_SEG_OPEN;
@@ -328,12 +335,7 @@ int scratch_evict_one(struct sc_space *s)
 	atoms = seg->atoms;
 	seg->atoms = NULL;
 	sc_seg_set_cap_locked(s, seg, 0);
-	seg->nr_used = 0;
-	seg->nr_live = 0;
-	seg->live_pages = 0;
-	sc_range_clear(&seg->dirty);
-	sc_range_clear(&seg->syncing);
-	seg->shrink = false;
+	sc_seg_clear_fill_locked(s, seg);
 	spin_unlock(&s->lock);
 	kvfree(atoms);
 
