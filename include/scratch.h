@@ -188,6 +188,94 @@ int scratch_queue_reap(struct scratch_queue *q, struct scratch_completion *out,
 unsigned int scratch_queue_inflight(const struct scratch_queue *q);
 int scratch_queue_fd(const struct scratch_queue *q);
 
+/* ---- administration ------------------------------------------------------- */
+
+/*
+ * The control device (/dev/scratch-control, root only): attach, detach and
+ * the module's features.  One handle, one file descriptor; any thread.
+ */
+struct scratch_ctl;
+
+/* One region of a space to attach: a block device, or a byte range of one. */
+struct scratch_region {
+	const char	*path;		/* the block device */
+	uint64_t	offset;		/* bytes into it, 1 MiB aligned */
+	uint64_t	length;		/* bytes; 0: to the end of the device */
+	uint64_t	reserved[2];	/* zero */
+};
+
+/* What the loaded module supports (see scratch_ctl_features(3)). */
+struct scratch_module_features {
+	uint64_t	features;	/* SCRATCH_F_* */
+	uint32_t	abi_version;	/* SCRATCH_ABI_VERSION of the module */
+	uint32_t	page_size;	/* alignment unit of offsets and writes */
+	uint32_t	max_parts;	/* parts of an array, at most */
+	uint32_t	reserved0;
+	uint64_t	reserved[4];
+};
+
+/* path NULL: /dev/scratch-control.  flags: 0. */
+int scratch_ctl_open(const char *path, unsigned int flags, struct scratch_ctl **cp);
+void scratch_ctl_close(struct scratch_ctl *c);
+int scratch_ctl_features(struct scratch_ctl *c, struct scratch_module_features *f,
+			 size_t size);
+/* flags: SCRATCH_ATTACH_FORMAT or 0; seg_shift: with FORMAT only (0: the module's). */
+int scratch_ctl_attach(struct scratch_ctl *c, const struct scratch_region *regions,
+		       unsigned int nr, unsigned int flags, unsigned int seg_shift,
+		       uint32_t *space_id);
+int scratch_ctl_detach(struct scratch_ctl *c, uint32_t space_id);
+
+/* Capacity, use and counters of an attached space, read without opening it. */
+struct scratch_space_status {
+	uint32_t	space_id;	/* N of /dev/scratchN */
+	uint32_t	nr_regions;
+	uint32_t	seg_shift;	/* log2 of the segment size */
+	uint32_t	reserved0;
+	uint64_t	capacity;	/* payload bytes over all segments */
+	uint64_t	nr_segments;
+	uint64_t	free_segments;
+	uint64_t	pinned_segments;
+	uint64_t	used_bytes;	/* stored bytes of live atoms, page-rounded */
+	uint64_t	atoms;		/* live atoms and arrays */
+	uint64_t	evictions;	/* segments evicted since attach */
+	uint64_t	bytes_written;
+	uint64_t	bytes_read;
+	uint64_t	reload_us;	/* time the last attach took to reload */
+	uint64_t	atom_ram_bytes;	/* RAM of the atom index */
+	uint64_t	unverified;	/* reloaded atoms not yet verified */
+	uint64_t	verified;	/* verifications passed since attach */
+	uint64_t	bad;		/* atoms that failed verification since attach */
+	uint64_t	write_errors;	/* write errors since attach */
+	uint64_t	reserved[8];
+};
+
+/*
+ * Any thread, no handle: the attached spaces' ids, ascending (the control
+ * device when the caller may open it, else sysfs); returns how many are
+ * attached, which may exceed cap (call again with more room).
+ */
+int scratch_space_list(uint32_t *ids, unsigned int cap);
+int scratch_space_status(uint32_t space_id, struct scratch_space_status *st, size_t size);
+
+/* One step of a scrub (CAP_SYS_ADMIN): what it checked and dropped. */
+struct scratch_scrub_stats {
+	uint64_t	checked;	/* atoms hashed */
+	uint64_t	bytes;		/* stored bytes hashed */
+	uint64_t	errors;		/* atoms the drive failed to read (left unverified) */
+	uint64_t	segment;	/* progress: the segment the walk is in (0 at its end) */
+	uint32_t	nr_bad;		/* bad atoms dropped; ids written: min(nr_bad, cap) */
+	uint32_t	reserved0;
+	uint64_t	reserved[4];
+};
+
+/*
+ * Any thread.  *cursor: 0 to start, SCRATCH_SCRUB_END when the walk is done;
+ * flags: SCRATCH_SCRUB_RECHECK or 0; max_bytes: stored bytes to hash (0: all).
+ */
+int scratch_space_scrub(struct scratch *s, uint64_t *cursor, uint64_t max_bytes,
+			unsigned int flags, struct scratch_id *bad_ids, unsigned int bad_cap,
+			struct scratch_scrub_stats *st, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

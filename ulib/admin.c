@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * Administration: the control device's calls (attach, detach, features, list)
+ * and the status of a space read from sysfs, for scratchctl and any other
+ * program that manages spaces.  Each ioctl is one designated-initializer
+ * struct and one __sys_ioctl(); errnos come back as they are.
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib.h"
+#include "syscall.h"
+
+#define SC_CONTROL_PATH		"/dev/" SCRATCH_CONTROL_NAME
+#define SC_SYSFS_CLASS		"/sys/class/scratch"
+
+#define SC_MODULE_FEATURES_SIZE_1_1	SC_SIZE_TO(struct scratch_module_features, reserved)
+#define SC_SPACE_STATUS_SIZE_1_1	SC_SIZE_TO(struct scratch_space_status, reserved)
+
+struct scratch_ctl {
+	int	fd;
+};
+
+__scratch_export
+int scratch_ctl_open(const char *path, unsigned int flags, struct scratch_ctl **cp)
+{
+	struct scratch_ctl *c;
+	int ret;
+
+	if (!cp || flags)
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	ret = __sys_open(path ? path : SC_CONTROL_PATH, O_RDWR);
+	if (ret < 0) {
+		free(c);
+		return ret;
+	}
+	c->fd = ret;
+	*cp = c;
+	return 0;
+}
+
+__scratch_export
+void scratch_ctl_close(struct scratch_ctl *c)
+{
+	if (!c)
+		return;
+	__sys_close(c->fd);
+	free(c);
+}
+
+__scratch_export
+int scratch_ctl_features(struct scratch_ctl *c, struct scratch_module_features *f, size_t size)
+{
+	struct scratch_features k = { .size = sizeof(k) };
+	struct scratch_module_features out;
+	int ret;
+
+	if (!c || !f || size < SC_MODULE_FEATURES_SIZE_1_1)
+		return -EINVAL;
+	ret = __sys_ioctl(c->fd, SCRATCH_IOC_GET_FEATURES, &k);
+	if (ret < 0)
+		return ret;
+	out = (struct scratch_module_features){
+		.features = k.features, .abi_version = k.abi_version,
+		.page_size = k.page_size, .max_parts = k.max_parts,
+	};
+	__scratch_copy_out(f, size, &out, sizeof(out));
+	return 0;
+}
+
+__scratch_export
+int scratch_ctl_attach(struct scratch_ctl *c, const struct scratch_region *regions,
+		       unsigned int nr, unsigned int flags, unsigned int seg_shift,
+		       uint32_t *space_id)
+{
+	struct scratch_region_spec spec[SCRATCH_MAX_REGIONS];
+	struct scratch_attach a = {
+		.size = sizeof(a), .flags = flags, .nr_regions = nr, .seg_shift = seg_shift,
+		.regions_addr = (uintptr_t)spec,
+	};
+	unsigned int i;
+	size_t len;
+	int ret;
+
+	if (!c || !regions || !space_id || !nr || nr > SCRATCH_MAX_REGIONS ||
+	    __scratch_check_flags(flags, SCRATCH_ATTACH_FORMAT))
+		return -EINVAL;
+	for (i = 0; i < nr; i++) {
+		const struct scratch_region *r = &regions[i];
+
+		if (!r->path || r->reserved[0] || r->reserved[1])
+			return -EINVAL;
+		len = strlen(r->path);
+		if (len > UINT32_MAX)
+			return -ENAMETOOLONG;
+		spec[i] = (struct scratch_region_spec){
+			.path_addr = (uintptr_t)r->path, .path_len = (uint32_t)len,
+			.offset = r->offset, .length = r->length,
+		};
+	}
+	ret = __sys_ioctl(c->fd, SCRATCH_IOC_ATTACH, &a);
+	if (ret < 0)
+		return ret;
+	*space_id = a.space_id;
+	return 0;
+}
+
+__scratch_export
+int scratch_ctl_detach(struct scratch_ctl *c, uint32_t space_id)
+{
+	struct scratch_detach d = { .size = sizeof(d), .space_id = space_id };
+	int ret;
+
+	if (!c)
+		return -EINVAL;
+	ret = __sys_ioctl(c->fd, SCRATCH_IOC_DETACH, &d);
+	return ret < 0 ? ret : 0;
+}
+
+/* ---- spaces, without a handle --------------------------------------------- */
+
+/* "scratch3" -> 3; false for anything else (scratch-control, scratch3x). */
+static bool sc_space_name(const char *name, uint32_t *id)
+{
+	unsigned long long v = 0;
+	const char *p;
+
+	if (strncmp(name, "scratch", 7) || !name[7])
+		return false;
+	for (p = name + 7; *p; p++) {
+		if (*p < '0' || *p > '9' || v > INT32_MAX / 10)
+			return false;
+		v = v * 10 + (unsigned long long)(*p - '0');
+	}
+	if (v > INT32_MAX)
+		return false;
+	*id = (uint32_t)v;
+	return true;
+}
+
+static int sc_cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* LIST on the control device: the count attached, ids up to @cap. */
+static int sc_list_ctl(int fd, uint32_t *ids, unsigned int cap)
+{
+	struct scratch_list l = {
+		.size = sizeof(l), .capacity = cap, .ids_addr = (uintptr_t)ids,
+	};
+	int ret = __sys_ioctl(fd, SCRATCH_IOC_LIST, &l);
+
+	if (ret < 0)
+		return ret;
+	return l.count > INT_MAX ? -EOVERFLOW : (int)l.count;
+}
+
+/* The sysfs class, which everyone may read; @err when it is not there either. */
+static int sc_list_sysfs(uint32_t *ids, unsigned int cap, int err)
+{
+	DIR *d = opendir(SC_SYSFS_CLASS);
+	struct dirent *e;
+	unsigned int count = 0;
+	uint32_t id;
+
+	if (!d)
+		return err;
+	while ((e = readdir(d)) && count < INT_MAX) {
+		if (!sc_space_name(e->d_name, &id))
+			continue;
+		if (count < cap)
+			ids[count] = id;
+		count++;
+	}
+	closedir(d);
+	return (int)count;
+}
+
+__scratch_export
+int scratch_space_list(uint32_t *ids, unsigned int cap)
+{
+	int fd, n;
+
+	if (cap && !ids)
+		return -EINVAL;
+	/* The control node is root's (0600): others, or a module without it, use sysfs. */
+	fd = __sys_open(SC_CONTROL_PATH, O_RDWR);
+	if (fd >= 0) {
+		n = sc_list_ctl(fd, ids, cap);
+		__sys_close(fd);
+	} else {
+		n = sc_list_sysfs(ids, cap, fd);
+	}
+	if (n > 0)
+		qsort(ids, (unsigned int)n < cap ? (size_t)n : cap, sizeof(*ids), sc_cmp_u32);
+	return n;
+}
+
+/* One number from /sys/class/scratch/scratchN/@attr. */
+static int sc_sysfs_u64(uint32_t id, const char *attr, uint64_t *v)
+{
+	char path[128], buf[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), SC_SYSFS_CLASS "/scratch%u/%s", id, attr);
+	fd = __sys_open(path, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	n = __sys_pread(fd, buf, sizeof(buf) - 1, 0);
+	__sys_close(fd);
+	if (n <= 0)
+		return n < 0 ? (int)n : -EIO;
+	buf[n] = '\0';
+	*v = strtoull(buf, NULL, 10);
+	return 0;
+}
+
+/*
+ * sysfs: it needs no open fd on /dev/scratchN, so a status poll never makes a
+ * concurrent detach fail with EBUSY, and it works without root.
+ */
+static int sc_status_sysfs(uint32_t id, struct scratch_space_status *st)
+{
+	static const struct {
+		const char	*name;
+		size_t		off;
+	} attrs[] = {
+#define A(n, f) { n, offsetof(struct scratch_space_status, f) }
+		A("capacity", capacity), A("used", used_bytes),
+		A("free_segments", free_segments), A("atoms", atoms),
+		A("pinned_segments", pinned_segments), A("evictions", evictions),
+		A("bytes_written", bytes_written), A("bytes_read", bytes_read),
+		A("nr_segments", nr_segments), A("reload_us", reload_us),
+		A("atom_ram", atom_ram_bytes),
+#undef A
+	};
+	/* Counters of later modules: absent ones stay 0. */
+	static const struct {
+		const char	*name;
+		size_t		off;
+	} later[] = {
+#define A(n, f) { n, offsetof(struct scratch_space_status, f) }
+		A("unverified", unverified), A("verified", verified), A("bad", bad),
+		A("write_errors", write_errors),
+#undef A
+	};
+	uint64_t v, seg_size = 0, regions = 0;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]) && !ret; i++)
+		ret = sc_sysfs_u64(id, attrs[i].name, (uint64_t *)((char *)st + attrs[i].off));
+	if (!ret)
+		ret = sc_sysfs_u64(id, "seg_size", &seg_size);
+	if (!ret)
+		ret = sc_sysfs_u64(id, "regions", &regions);
+	if (ret)
+		return ret;
+	if (!seg_size || (seg_size & (seg_size - 1)))
+		return -EIO;
+	for (i = 0; i < sizeof(later) / sizeof(later[0]); i++)
+		if (!sc_sysfs_u64(id, later[i].name, &v))
+			*(uint64_t *)((char *)st + later[i].off) = v;
+	st->space_id = id;
+	st->nr_regions = (uint32_t)regions;
+	st->seg_shift = (uint32_t)__builtin_ctzll(seg_size);
+	return 0;
+}
+
+/* INFO on the space itself (one consistent snapshot), read-only if need be. */
+static int sc_status_info(uint32_t id, struct scratch_space_status *st)
+{
+	struct scratch_info k = { .size = sizeof(k) };
+	char path[64];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/dev/scratch%u", id);
+	fd = __sys_open(path, O_RDWR);
+	if (fd == -EACCES)
+		fd = __sys_open(path, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	ret = __sys_ioctl(fd, SCRATCH_IOC_INFO, &k);
+	__sys_close(fd);
+	if (ret < 0)
+		return ret;
+	*st = (struct scratch_space_status){
+		.space_id = k.space_id, .nr_regions = k.nr_regions, .seg_shift = k.seg_shift,
+		.capacity = k.capacity, .nr_segments = k.nr_segments,
+		.free_segments = k.free_segments, .pinned_segments = k.pinned_segments,
+		.used_bytes = k.used_bytes, .atoms = k.atoms, .evictions = k.evictions,
+		.bytes_written = k.bytes_written, .bytes_read = k.bytes_read,
+		.reload_us = k.reload_us, .atom_ram_bytes = k.atom_ram_bytes,
+		.unverified = k.unverified, .verified = k.verified, .bad = k.bad,
+		.write_errors = k.write_errors,
+	};
+	return 0;
+}
+
+__scratch_export
+int scratch_space_status(uint32_t space_id, struct scratch_space_status *st, size_t size)
+{
+	struct scratch_space_status out;
+	int ret;
+
+	if (!st || size < SC_SPACE_STATUS_SIZE_1_1 || space_id > INT32_MAX)
+		return -EINVAL;
+	memset(&out, 0, sizeof(out));
+	ret = sc_status_sysfs(space_id, &out);
+	if (ret) {
+		memset(&out, 0, sizeof(out));
+		ret = sc_status_info(space_id, &out);
+	}
+	if (ret)
+		return ret;
+	__scratch_copy_out(st, size, &out, sizeof(out));
+	return 0;
+}
