@@ -123,6 +123,58 @@ static bool fi_clean(int r)
 	return r == 0 || r == -ENOMEM || r == -EIO;
 }
 
+/* ---- the walk ----------------------------------------------------------------------- */
+
+/*
+ * One fail-nth walk over a call:
+ *
+ *	struct fi_walk w = { .what = "sync" };
+ *
+ *	while (fi_walk_next(&w)) {
+ *		...what the call needs...
+ *		r = FI_UNDER(&w, st_sync(fd));
+ *		...assert what the call left, given r...
+ *	}
+ *	FI_WALK_END(&w);
+ */
+struct fi_walk {
+	const char *what;
+	unsigned int n;		/* the fault site of this step: 1, 2, ... (fi_next()) */
+	unsigned int fired;	/* steps whose fault fired */
+	long left;		/* sites still to come after this step's call (0: it fired) */
+};
+
+/* Account the step just done; the next n, or false once a call met no n-th site. */
+static bool fi_walk_next(struct fi_walk *w)
+{
+	if (w->n) {
+		w->fired += w->left == 0;
+		if (w->left > 0)
+			return false;
+	}
+	w->n = w->n ? fi_next(w->n) : 1;
+	return w->n < FI_LIMIT;
+}
+
+/* @call with fault w->n armed; its result, asserted to be a clean errno. */
+#define FI_UNDER(w, call) ({							\
+	int __r;								\
+	ASSERT_EQ(0, fi_arm((w)->n));						\
+	__r = (call);								\
+	(w)->left = fi_disarm();						\
+	ASSERT_TRUE(fi_clean(__r))						\
+		TH_LOG("n=%u: %s: %s", (w)->n, (w)->what, strerror(-__r));	\
+	__r;									\
+})
+
+/* After the walk: it reached the end of the call, and some fault fired. */
+#define FI_WALK_END(w) do {							\
+	TH_LOG("%s: %u fault sites failed, walk ended at n=%u", (w)->what,	\
+	       (w)->fired, (w)->n);						\
+	ASSERT_LT(0, (w)->left) TH_LOG("walk did not reach the end of the call");	\
+	ASSERT_LT(0U, (w)->fired);						\
+} while (0)
+
 /* ---- fixture ------------------------------------------------------------------------ */
 
 enum fi_state { FI_PENDING, FI_MUST, FI_MAYBE };
@@ -256,45 +308,35 @@ static __u32 nr_spaces(void)
 ST_TEST_F_TIMEOUT(fi, attach_format, 900)
 {
 	struct st_region r2 = { st_dev(1), 0, 16 * ST_MIB };
+	struct fi_walk w = { .what = "attach" };
 	__u32 before = nr_spaces(), id = 0;
-	unsigned int n, fired = 0;
-	long left = 0;
 	int r, fd;
 
-	for (n = 1; n < FI_LIMIT; n = fi_next(n)) {
-		ASSERT_EQ(0, fi_arm(n));
-		r = st_attach(&r2, 1, SHIFT, true, &id);
-		left = fi_disarm();
-		ASSERT_TRUE(fi_clean(r)) TH_LOG("n=%u: attach: %s", n, strerror(-r));
+	while (fi_walk_next(&w)) {
+		r = FI_UNDER(&w, st_attach(&r2, 1, SHIFT, true, &id));
 		if (r) {
-			ASSERT_EQ(before, nr_spaces()) TH_LOG("n=%u: a failed attach left a space", n);
+			ASSERT_EQ(before, nr_spaces()) TH_LOG("n=%u: a failed attach left a space", w.n);
 		} else {
 			struct st_atom a;
 
 			fd = st_open(id, -1);
-			ASSERT_LE(0, fd) TH_LOG("n=%u: open: %s", n, strerror(-fd));
-			ASSERT_EQ(0, st_put_n(fd, &a, n, ALEN));
+			ASSERT_LE(0, fd) TH_LOG("n=%u: open: %s", w.n, strerror(-fd));
+			ASSERT_EQ(0, st_put_n(fd, &a, w.n, ALEN));
 			ASSERT_EQ(0, st_sync(fd));
 			ASSERT_EQ(0, st_verify(fd, &a));
 			st_close(fd);
 			ASSERT_EQ(0, st_detach(id));
 			st_untrack_space(id);
 		}
-		fired += left == 0;
-		if (left > 0)
-			break;
 	}
-	TH_LOG("%u fault sites failed, walk ended at n=%u", fired, n);
-	ASSERT_LT(0, left) TH_LOG("walk did not reach the end of the call");
-	ASSERT_LT(0U, fired);
+	FI_WALK_END(&w);
 }
 
 /* ATTACH of a formatted space (reload): all of it, or an error; never less. */
 ST_TEST_F_TIMEOUT(fi, attach_reload, 900)
 {
+	struct fi_walk w = { .what = "reload" };
 	__u32 before;
-	unsigned int n, fired = 0;
-	long left = 0;
 	int i, r, gone;
 
 	for (i = 0; i < 24; i++)
@@ -302,29 +344,21 @@ ST_TEST_F_TIMEOUT(fi, attach_reload, 900)
 	ASSERT_EQ(0, sync_clean(self));
 	ASSERT_EQ(0, st_space_down(&self->sp));
 	before = nr_spaces();
-	for (n = 1; n < FI_LIMIT; n = fi_next(n)) {
+	while (fi_walk_next(&w)) {
 		ASSERT_EQ(0, st_drop_caches());
-		ASSERT_EQ(0, fi_arm(n));
-		r = st_attach(&self->r, 1, 0, false, &self->sp.id);
-		left = fi_disarm();
-		ASSERT_TRUE(fi_clean(r)) TH_LOG("n=%u: reload: %s", n, strerror(-r));
+		r = FI_UNDER(&w, st_attach(&self->r, 1, 0, false, &self->sp.id));
 		if (r) {
-			ASSERT_EQ(before, nr_spaces()) TH_LOG("n=%u: a failed reload left a space", n);
+			ASSERT_EQ(before, nr_spaces()) TH_LOG("n=%u: a failed reload left a space", w.n);
 		} else {
 			self->sp.up = true;
 			self->sp.fd = st_open(self->sp.id, -1);
 			ASSERT_LE(0, self->sp.fd);
-			ASSERT_EQ(0, check_all(self, false, &gone)) TH_LOG("n=%u", n);
+			ASSERT_EQ(0, check_all(self, false, &gone)) TH_LOG("n=%u", w.n);
 			ASSERT_EQ(0, gone);
 			ASSERT_EQ(0, st_space_down(&self->sp));
 		}
-		fired += left == 0;
-		if (left > 0)
-			break;
 	}
-	TH_LOG("%u fault sites failed, walk ended at n=%u", fired, n);
-	ASSERT_LT(0, left);
-	ASSERT_LT(0U, fired);
+	FI_WALK_END(&w);
 	ASSERT_EQ(0, st_space_reload(&self->sp, &self->r, 1));
 	ASSERT_EQ(0, check_all(self, false, &gone));
 	ASSERT_EQ(0, gone);
@@ -335,22 +369,19 @@ ST_TEST_F_TIMEOUT(fi, attach_reload, 900)
 /* RESERVE, pwrite, COMMIT under faults; then a clean SYNC. */
 ST_TEST_F_TIMEOUT(fi, put, 900)
 {
-	unsigned int n, fired = 0, failed = 0;
-	long left = 0;
+	struct fi_walk w = { .what = "put" };
+	unsigned int failed = 0;
 	int r, gone;
 
-	for (n = 1; n < FI_LIMIT; n = fi_next(n)) {
+	while (fi_walk_next(&w)) {
 		int i = self->n;
 
 		ASSERT_LT(i, (int)ARRAY_SIZE(self->a));
 		memset(&self->a[i], 0, sizeof(self->a[i]));
-		self->a[i].len = ALEN + n;
+		self->a[i].len = ALEN + w.n;
 		self->a[i].seed = st_seed(self->next_seed++);
 		self->a[i].type = 3;
-		ASSERT_EQ(0, fi_arm(n));
-		r = st_put_atom(self->sp.fd, &self->a[i]);
-		left = fi_disarm();
-		ASSERT_TRUE(fi_clean(r)) TH_LOG("n=%u: put: %s", n, strerror(-r));
+		r = FI_UNDER(&w, st_put_atom(self->sp.fd, &self->a[i]));
 		if (r) {
 			failed++;
 			/* Nothing of it may be found. */
@@ -361,14 +392,10 @@ ST_TEST_F_TIMEOUT(fi, put, 900)
 		}
 		/* A failed write under the page cache surfaces here, once. */
 		r = sync_clean(self);
-		ASSERT_EQ(0, r) TH_LOG("n=%u: clean sync: %s", n, strerror(-r));
-		fired += left == 0;
-		if (left > 0)
-			break;
+		ASSERT_EQ(0, r) TH_LOG("n=%u: clean sync: %s", w.n, strerror(-r));
 	}
-	TH_LOG("%u fault sites failed (%u puts failed), walk ended at n=%u", fired, failed, n);
-	ASSERT_LT(0, left);
-	ASSERT_LT(0U, fired);
+	FI_WALK_END(&w);
+	TH_LOG("%u puts failed", failed);
 	ASSERT_EQ(0, check_all(self, false, &gone));
 	ASSERT_EQ(0, check_all(self, true, &gone));
 	TH_LOG("%d of %d atoms gone after write errors", gone, self->n);
@@ -377,28 +404,21 @@ ST_TEST_F_TIMEOUT(fi, put, 900)
 /* SYNC under faults: an error keeps everything for the next sync. */
 ST_TEST_F_TIMEOUT(fi, sync, 900)
 {
-	unsigned int n, fired = 0, errs = 0;
-	long left = 0;
+	struct fi_walk w = { .what = "sync" };
+	unsigned int errs = 0;
 	int r, gone;
 
-	for (n = 1; n < FI_LIMIT; n = fi_next(n)) {
+	while (fi_walk_next(&w)) {
 		ASSERT_EQ(0, put_clean(self, ALEN));
 		ASSERT_EQ(0, put_clean(self, 3 * ALEN));
-		ASSERT_EQ(0, fi_arm(n));
-		r = st_sync(self->sp.fd);
-		left = fi_disarm();
-		ASSERT_TRUE(fi_clean(r)) TH_LOG("n=%u: sync: %s", n, strerror(-r));
+		r = FI_UNDER(&w, st_sync(self->sp.fd));
 		errs += r != 0;
 		synced(self, r);
 		r = sync_clean(self);
-		ASSERT_EQ(0, r) TH_LOG("n=%u: clean sync: %s", n, strerror(-r));
-		fired += left == 0;
-		if (left > 0)
-			break;
+		ASSERT_EQ(0, r) TH_LOG("n=%u: clean sync: %s", w.n, strerror(-r));
 	}
-	TH_LOG("%u fault sites failed (%u syncs failed), walk ended at n=%u", fired, errs, n);
-	ASSERT_LT(0, left);
-	ASSERT_LT(0U, fired);
+	FI_WALK_END(&w);
+	TH_LOG("%u syncs failed", errs);
 	ASSERT_EQ(0, check_all(self, true, &gone));
 	TH_LOG("%d of %d atoms gone after write errors", gone, self->n);
 }
@@ -425,44 +445,30 @@ static int pool_reload(FIXTURE_DATA(fi) *self)
 
 /*
  * Walk @op over the pool: @op(self, atom) under fault n; a success uses up
- * the atom (it is verified now), a failure leaves it for the next n.
+ * the atom (it is verified now), a failure leaves it for the next n.  The
+ * pool may run out before the walk ends; some fault must have fired.
  */
-static int pool_walk(struct __test_metadata *_metadata, FIXTURE_DATA(fi) *self,
-		     const char *what, int (*op)(FIXTURE_DATA(fi) *self, int i))
+static void pool_walk(struct __test_metadata *_metadata, FIXTURE_DATA(fi) *self,
+		      const char *what, int (*op)(FIXTURE_DATA(fi) *self, int i))
 {
-	unsigned int n, fired = 0;
-	long left = 0;
-	int i = 0, r = 0;
+	struct fi_walk w = { .what = what };
+	int i = 0, r;
 
-	for (n = 1; n < FI_LIMIT && i < self->n; n = fi_next(n)) {
-		if (st_drop_caches())
-			return -EIO;
-		if (fi_arm(n))
-			return -EIO;
-		r = op(self, i);
-		left = fi_disarm();
-		if (!fi_clean(r)) {
-			TH_LOG("n=%u: %s of atom %d: %s", n, what, i, strerror(-r));
-			return r;
-		}
+	while (fi_walk_next(&w) && i < self->n) {
+		ASSERT_EQ(0, st_drop_caches());
+		r = FI_UNDER(&w, op(self, i));
 		/* Whatever failed, the atom is intact: a clean call proves it. */
 		if (r) {
 			r = op(self, i);
-			if (r) {
-				TH_LOG("n=%u: %s of atom %d after a failure: %s", n, what, i,
-				       strerror(-r));
-				return r;
-			}
+			ASSERT_EQ(0, r) TH_LOG("n=%u: %s of atom %d after a failure: %s", w.n, what,
+					       i, strerror(-r));
 		}
 		i++;
-		fired += left == 0;
-		if (left > 0)
-			break;
 	}
-	TH_LOG("%s: %u fault sites failed, walk ended at n=%u", what, fired, n);
-	if (left <= 0 && i >= self->n)
+	TH_LOG("%s: %u fault sites failed, walk ended at n=%u", what, w.fired, w.n);
+	if (w.left <= 0 && i >= self->n)
 		TH_LOG("%s: pool used up before the walk ended", what);
-	return fired ? 0 : -ENODATA;
+	ASSERT_LT(0U, w.fired);
 }
 
 static int op_verify(FIXTURE_DATA(fi) *self, int i)
@@ -496,7 +502,7 @@ ST_TEST_F_TIMEOUT(fi, verify, 900)
 	int gone;
 
 	ASSERT_EQ(0, pool_reload(self));
-	ASSERT_EQ(0, pool_walk(_metadata, self, "verify", op_verify));
+	pool_walk(_metadata, self, "verify", op_verify);
 	ASSERT_EQ(0, check_all(self, false, &gone));
 	ASSERT_EQ(0, gone);
 	ASSERT_EQ(0ULL, st_counter(self->sp.id, "bad"));
@@ -507,7 +513,7 @@ ST_TEST_F_TIMEOUT(fi, read, 900)
 	int gone;
 
 	ASSERT_EQ(0, pool_reload(self));
-	ASSERT_EQ(0, pool_walk(_metadata, self, "read", op_read));
+	pool_walk(_metadata, self, "read", op_read);
 	ASSERT_EQ(0, check_all(self, true, &gone));
 	ASSERT_EQ(0, gone);
 }
@@ -517,7 +523,7 @@ ST_TEST_F_TIMEOUT(fi, map, 900)
 	int gone;
 
 	ASSERT_EQ(0, pool_reload(self));
-	ASSERT_EQ(0, pool_walk(_metadata, self, "mmap", op_map));
+	pool_walk(_metadata, self, "mmap", op_map);
 	ASSERT_EQ(0, check_all(self, true, &gone));
 	ASSERT_EQ(0, gone);
 }
@@ -528,12 +534,12 @@ ST_TEST_F_TIMEOUT(fi, scrub, 900)
 	struct scratch_id ids[8];
 	struct scratch_scrub sc;
 	struct st_scrub_sum sum;
-	unsigned int n, fired = 0, errs = 0;
-	long left = 0;
+	struct fi_walk w = { .what = "scrub" };
+	unsigned int errs = 0;
 	int r, gone;
 
 	ASSERT_EQ(0, pool_reload(self));
-	for (n = 1; n < FI_LIMIT; n = fi_next(n)) {
+	while (fi_walk_next(&w)) {
 		ASSERT_EQ(0, st_drop_caches());
 		memset(&sc, 0, sizeof(sc));
 		sc.size = sizeof(sc);
@@ -541,23 +547,16 @@ ST_TEST_F_TIMEOUT(fi, scrub, 900)
 		sc.max_bytes = 4 * ST_MIB;
 		sc.bad_ids_addr = (uintptr_t)ids;
 		sc.bad_ids_cap = ARRAY_SIZE(ids);
-		ASSERT_EQ(0, fi_arm(n));
-		r = st_ioctl(self->sp.fd, SCRATCH_IOC_SCRUB, &sc);
-		left = fi_disarm();
-		ASSERT_TRUE(fi_clean(r)) TH_LOG("n=%u: scrub: %s", n, strerror(-r));
+		r = FI_UNDER(&w, st_ioctl(self->sp.fd, SCRATCH_IOC_SCRUB, &sc));
 		if (!r) {
-			ASSERT_EQ(0U, sc.nr_bad) TH_LOG("n=%u: scrub called an atom bad", n);
+			ASSERT_EQ(0U, sc.nr_bad) TH_LOG("n=%u: scrub called an atom bad", w.n);
 			errs += sc.errors != 0;
 		} else {
 			errs++;
 		}
-		fired += left == 0;
-		if (left > 0)
-			break;
 	}
-	TH_LOG("%u fault sites failed (%u scrubs saw errors), walk ended at n=%u", fired, errs, n);
-	ASSERT_LT(0, left);
-	ASSERT_LT(0U, fired);
+	FI_WALK_END(&w);
+	TH_LOG("%u scrubs saw errors", errs);
 	ASSERT_EQ(0, st_scrub_all(self->sp.fd, SCRATCH_SCRUB_RECHECK, 0, 8, &sum));
 	ASSERT_EQ(0ULL, sum.nr_bad);
 	ASSERT_EQ(0ULL, sum.errors);
