@@ -7,100 +7,14 @@
 #include "kselftest_harness.h"
 #include "scratch_test.h"
 
-#define MAXP	256
+ST_SPACE_FIXTURE(arr, SCRATCH_F_WRITE | SCRATCH_F_READ | SCRATCH_F_ARRAY, 20,
+		 { st_dev(0), 0, 64 * ST_MIB })
 
-FIXTURE(arr) {
-	struct st_space sp;
-};
-
-FIXTURE_SETUP(arr)
-{
-	ST_SETUP_SPACE(&self->sp, SCRATCH_F_WRITE | SCRATCH_F_READ | SCRATCH_F_ARRAY, 20,
-		       { st_dev(0), 0, 64 * ST_MIB });
-}
-
-FIXTURE_TEARDOWN(arr)
-{
-	ST_TEARDOWN();
-}
-
-/* An array as the test builds it: stored bytes = table, then the parts. */
-struct arr {
-	__u32 n;
-	__u64 len[MAXP], off[MAXP], seed[MAXP], xxh[MAXP];	/* off: from the array start */
-	__u64 stored_len, table_xxh;
-	unsigned char *buf;
-	struct scratch_id id;
-	__u64 at;						/* space offset */
-};
-
-static struct scratch_disk_part *table(struct arr *A)
-{
-	return (struct scratch_disk_part *)A->buf;
-}
-
-/* Lay out @n parts of @lens and fill the table and the parts. */
-static struct arr *build(__u32 n, const __u64 *lens, __u64 seedbase)
-{
-	struct arr *A = calloc(1, sizeof(*A));
-	__u64 pos;
-	__u32 i;
-
-	if (!A)
-		return NULL;
-	A->n = n;
-	pos = ST_ROUND_UP((__u64)n * sizeof(struct scratch_disk_part), ST_PAGE);
-	for (i = 0; i < n; i++) {
-		A->len[i] = lens[i];
-		A->off[i] = pos;
-		A->seed[i] = st_seed(seedbase + i);
-		pos += ST_ROUND_UP(lens[i], ST_PAGE);
-	}
-	A->stored_len = A->off[n - 1] + A->len[n - 1];
-	A->buf = calloc(1, ST_ROUND_UP(A->stored_len, ST_PAGE));
-	if (!A->buf) {
-		free(A);
-		return NULL;
-	}
-	for (i = 0; i < n; i++) {
-		st_fill(A->buf + A->off[i], A->len[i], A->seed[i], 0);
-		A->xxh[i] = XXH64(A->buf + A->off[i], A->len[i], 0);
-		table(A)[i].off = htole64(A->off[i]);
-		table(A)[i].len = htole64(A->len[i]);
-		table(A)[i].xxh64 = htole64(A->xxh[i]);
-	}
-	A->table_xxh = XXH64(A->buf, (size_t)n * sizeof(struct scratch_disk_part), 0);
-	return A;
-}
-
-static void destroy(struct arr *A)
-{
-	if (A)
-		free(A->buf);
-	free(A);
-}
-
-/* Table changed by a test: its checksum follows, so only the content is wrong. */
-static void rehash(struct arr *A)
-{
-	A->table_xxh = XXH64(A->buf, (size_t)A->n * sizeof(struct scratch_disk_part), 0);
-}
-
-/* RESERVE (nr_parts = n) + write + COMMIT with @xxh; the commit's result. */
-static int put_array(int fd, struct arr *A, __u64 xxh)
-{
-	int r = st_reserve(fd, A->stored_len, A->n, &A->id, &A->at);
-
-	if (r)
-		return r;
-	r = st_write(fd, A->buf, A->stored_len, A->at);
-	if (!r)
-		r = st_commit(fd, &A->id, A->stored_len, xxh, 77, 0);
-	return r;
-}
+/* Arrays commit with this type; check_parts() expects it. */
+#define ARR_TYPE	77
 
 /* Every part: STAT fields, bytes by pread, and by mmap when supported. */
-static void check_parts(struct __test_metadata *_metadata, int fd, struct arr *A)
+static void check_parts(struct __test_metadata *_metadata, int fd, struct st_array *A)
 {
 	bool mm = st_has(SCRATCH_F_MMAP);
 	struct scratch_stat st;
@@ -114,7 +28,7 @@ static void check_parts(struct __test_metadata *_metadata, int fd, struct arr *A
 	ASSERT_EQ(A->stored_len, st.length);
 	ASSERT_EQ(A->table_xxh, st.xxh64);
 	ASSERT_EQ(A->n, st.nr_parts);
-	ASSERT_EQ(77, st.type);
+	ASSERT_EQ(ARR_TYPE, st.type);
 	for (i = 0; i < A->n; i++) {
 		struct scratch_id pid = st_part_id(&A->id, i);
 
@@ -143,7 +57,7 @@ static void check_parts(struct __test_metadata *_metadata, int fd, struct arr *A
 ST_TEST_F(arr, parts)
 {
 	static const __u64 lens[] = { 1, 4096, 5000, 100, 12288 };
-	struct arr *A = build(ARRAY_SIZE(lens), lens, 0);
+	struct st_array *A = st_array_build(ARRAY_SIZE(lens), lens, 0);
 	unsigned char buf[3 * ST_PAGE];
 	struct scratch_stat st;
 	struct scratch_id pid;
@@ -151,7 +65,7 @@ ST_TEST_F(arr, parts)
 	__u8 res = 0;
 
 	ASSERT_NE(NULL, A);
-	ASSERT_EQ(0, put_array(self->sp.fd, A, A->table_xxh));
+	ASSERT_EQ(0, st_array_put(self->sp.fd, A, A->table_xxh, ARR_TYPE));
 	check_parts(_metadata, self->sp.fd, A);
 
 	/* The last part ends the array: reads clip there. */
@@ -168,23 +82,23 @@ ST_TEST_F(arr, parts)
 		ASSERT_EQ(1, st_present(self->sp.fd, &A->id, 1, &res));
 	/* One array is one atom. */
 	ASSERT_EQ(1ULL, st_counter(self->sp.id, "atoms"));
-	destroy(A);
+	st_array_free(A);
 }
 
 ST_TEST_F(arr, many_parts)
 {
 	enum { N = 200 };
 	__u64 lens[N], rnd = 5;
-	struct arr *A;
+	struct st_array *A;
 	int i;
 
 	for (i = 0; i < N; i++)
 		lens[i] = 1 + st_rand(&rnd) % 2000;
-	A = build(N, lens, 1000);
+	A = st_array_build(N, lens, 1000);
 	ASSERT_NE(NULL, A);
-	ASSERT_EQ(0, put_array(self->sp.fd, A, A->table_xxh));
+	ASSERT_EQ(0, st_array_put(self->sp.fd, A, A->table_xxh, ARR_TYPE));
 	check_parts(_metadata, self->sp.fd, A);
-	destroy(A);
+	st_array_free(A);
 }
 
 /* A single part, and parts of exactly a page: no padding anywhere. */
@@ -192,16 +106,16 @@ ST_TEST_F(arr, edge_layouts)
 {
 	static const __u64 one[] = { 70000 };
 	static const __u64 pages[] = { 4096, 4096, 4096 };
-	struct arr *A = build(1, one, 2000), *B = build(3, pages, 3000);
+	struct st_array *A = st_array_build(1, one, 2000), *B = st_array_build(3, pages, 3000);
 
 	ASSERT_NE(NULL, A);
 	ASSERT_NE(NULL, B);
-	ASSERT_EQ(0, put_array(self->sp.fd, A, A->table_xxh));
-	ASSERT_EQ(0, put_array(self->sp.fd, B, B->table_xxh));
+	ASSERT_EQ(0, st_array_put(self->sp.fd, A, A->table_xxh, ARR_TYPE));
+	ASSERT_EQ(0, st_array_put(self->sp.fd, B, B->table_xxh, ARR_TYPE));
 	check_parts(_metadata, self->sp.fd, A);
 	check_parts(_metadata, self->sp.fd, B);
-	destroy(A);
-	destroy(B);
+	st_array_free(A);
+	st_array_free(B);
 }
 
 ST_TEST_F(arr, bad_tables)
@@ -215,11 +129,11 @@ ST_TEST_F(arr, bad_tables)
 	unsigned int v;
 
 	for (v = 0; v < ARRAY_SIZE(what); v++) {
-		struct arr *A = build(ARRAY_SIZE(lens), lens, 10 * v);
+		struct st_array *A = st_array_build(ARRAY_SIZE(lens), lens, 10 * v);
 		struct scratch_disk_part *t;
 
 		ASSERT_NE(NULL, A);
-		t = table(A);
+		t = st_array_table(A);
 		switch (v) {
 		case 0:
 			t[1].off = htole64(A->off[1] + 1);
@@ -243,11 +157,12 @@ ST_TEST_F(arr, bad_tables)
 			t[1].reserved = htole64(1);
 			break;
 		}
-		rehash(A);
-		ASSERT_EQ(-EINVAL, put_array(self->sp.fd, A, A->table_xxh)) TH_LOG("%s", what[v]);
+		st_array_rehash(A);
+		ASSERT_EQ(-EINVAL, st_array_put(self->sp.fd, A, A->table_xxh, ARR_TYPE))
+			TH_LOG("%s", what[v]);
 		ASSERT_EQ(-ENOENT, st_stat(self->sp.fd, &A->id, &st)) TH_LOG("%s", what[v]);
 		st_abort(self->sp.fd, &A->id);
-		destroy(A);
+		st_array_free(A);
 	}
 	ASSERT_EQ(0ULL, st_counter(self->sp.id, "atoms"));
 }
@@ -255,17 +170,17 @@ ST_TEST_F(arr, bad_tables)
 ST_TEST_F(arr, wrong_checksum)
 {
 	static const __u64 lens[] = { 100, 200 };
-	struct arr *A = build(2, lens, 50);
+	struct st_array *A = st_array_build(2, lens, 50);
 	struct scratch_stat st;
 
 	ASSERT_NE(NULL, A);
-	ASSERT_EQ(-EBADMSG, put_array(self->sp.fd, A, A->table_xxh ^ 1));
+	ASSERT_EQ(-EBADMSG, st_array_put(self->sp.fd, A, A->table_xxh ^ 1, ARR_TYPE));
 	ASSERT_EQ(-ENOENT, st_stat(self->sp.fd, &A->id, &st));
 	st_abort(self->sp.fd, &A->id);
 	/* The same bytes with the right checksum are fine. */
-	ASSERT_EQ(0, put_array(self->sp.fd, A, A->table_xxh));
+	ASSERT_EQ(0, st_array_put(self->sp.fd, A, A->table_xxh, ARR_TYPE));
 	check_parts(_metadata, self->sp.fd, A);
-	destroy(A);
+	st_array_free(A);
 }
 
 /* stored_len smaller than the table, or too many parts: refused. */
@@ -292,16 +207,16 @@ ST_TEST_F(arr, survives_reload)
 {
 	static const __u64 lens[] = { 10, 9000, 4096, 1 };
 	struct st_region r = { st_dev(0), 0, 64 * ST_MIB };
-	struct arr *A = build(ARRAY_SIZE(lens), lens, 70);
+	struct st_array *A = st_array_build(ARRAY_SIZE(lens), lens, 70);
 
 	ST_REQUIRE(SCRATCH_F_RELOAD);
 	ASSERT_NE(NULL, A);
-	ASSERT_EQ(0, put_array(self->sp.fd, A, A->table_xxh));
+	ASSERT_EQ(0, st_array_put(self->sp.fd, A, A->table_xxh, ARR_TYPE));
 	ASSERT_EQ(0, st_sync(self->sp.fd));
 	ASSERT_EQ(0, st_space_down(&self->sp));
 	ASSERT_EQ(0, st_space_reload(&self->sp, &r, 1));
 	check_parts(_metadata, self->sp.fd, A);
-	destroy(A);
+	st_array_free(A);
 }
 
 TEST_HARNESS_MAIN

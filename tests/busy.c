@@ -9,20 +9,8 @@
 #include "kselftest_harness.h"
 #include "scratch_test.h"
 
-FIXTURE(busy) {
-	struct st_space sp;
-};
-
-FIXTURE_SETUP(busy)
-{
-	ST_SETUP_SPACE(&self->sp, SCRATCH_F_WRITE | SCRATCH_F_READ, 20,
-		       { st_dev(0), 0, 64 * ST_MIB });
-}
-
-FIXTURE_TEARDOWN(busy)
-{
-	ST_TEARDOWN();
-}
+ST_SPACE_FIXTURE(busy, SCRATCH_F_WRITE | SCRATCH_F_READ, 20,
+		 { st_dev(0), 0, 64 * ST_MIB })
 
 static bool module_loaded(void)
 {

@@ -15,21 +15,9 @@
 #define NPROCS		3
 #define PER_PROC	30
 
-FIXTURE(cc) {
-	struct st_space sp;
-};
-
-FIXTURE_SETUP(cc)
-{
-	/* 255 segments of 1 MiB: far more than the tests write, no eviction. */
-	ST_SETUP_SPACE(&self->sp, SCRATCH_F_WRITE | SCRATCH_F_READ, 20,
-		       { st_dev(0), 0, 256 * ST_MIB });
-}
-
-FIXTURE_TEARDOWN(cc)
-{
-	ST_TEARDOWN();
-}
+/* 255 segments of 1 MiB: far more than the tests write, no eviction. */
+ST_SPACE_FIXTURE(cc, SCRATCH_F_WRITE | SCRATCH_F_READ, 20,
+		 { st_dev(0), 0, 256 * ST_MIB })
 
 /* Atoms published by writers for everyone to read; ready set after commit. */
 struct board {

@@ -12,20 +12,8 @@
 #include "kselftest_harness.h"
 #include "scratch_test.h"
 
-FIXTURE(mm) {
-	struct st_space sp;
-};
-
-FIXTURE_SETUP(mm)
-{
-	ST_SETUP_SPACE(&self->sp, SCRATCH_F_WRITE | SCRATCH_F_READ | SCRATCH_F_MMAP, 20,
-		       { st_dev(0), 0, 64 * ST_MIB });
-}
-
-FIXTURE_TEARDOWN(mm)
-{
-	ST_TEARDOWN();
-}
+ST_SPACE_FIXTURE(mm, SCRATCH_F_WRITE | SCRATCH_F_READ | SCRATCH_F_MMAP, 20,
+		 { st_dev(0), 0, 64 * ST_MIB })
 
 static __u64 pinned(FIXTURE_DATA(mm) *self)
 {

@@ -228,20 +228,8 @@ ST_TEST_F_TIMEOUT(rt, direct_exact, 300)
 
 /* ---- not per size ------------------------------------------------------- */
 
-FIXTURE(rt_misc) {
-	struct st_space sp;
-};
-
-FIXTURE_SETUP(rt_misc)
-{
-	ST_SETUP_SPACE(&self->sp, SCRATCH_F_WRITE | SCRATCH_F_READ, 20,
-		       { st_dev(0), 0, 64 * ST_MIB });
-}
-
-FIXTURE_TEARDOWN(rt_misc)
-{
-	ST_TEARDOWN();
-}
+ST_SPACE_FIXTURE(rt_misc, SCRATCH_F_WRITE | SCRATCH_F_READ, 20,
+		 { st_dev(0), 0, 64 * ST_MIB })
 
 /* Neighbouring atoms: a read never runs from one atom into the next. */
 ST_TEST_F(rt_misc, neighbours_clipped)

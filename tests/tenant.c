@@ -9,20 +9,8 @@
 #include "kselftest_harness.h"
 #include "scratch_test.h"
 
-FIXTURE(tn) {
-	struct st_space sp;
-};
-
-FIXTURE_SETUP(tn)
-{
-	ST_SETUP_SPACE(&self->sp, SCRATCH_F_WRITE | SCRATCH_F_READ | SCRATCH_F_TENANT, 20,
-		       { st_dev(0), 0, 64 * ST_MIB });
-}
-
-FIXTURE_TEARDOWN(tn)
-{
-	ST_TEARDOWN();
-}
+ST_SPACE_FIXTURE(tn, SCRATCH_F_WRITE | SCRATCH_F_READ | SCRATCH_F_TENANT, 20,
+		 { st_dev(0), 0, 64 * ST_MIB })
 
 /*
  * Everything @fd could do to find @a: each must behave as for an atom that

@@ -339,53 +339,20 @@ ST_TEST_F(ver, scrub_input)
 
 /* ---- arrays ------------------------------------------------------------------------------ */
 
-struct arr {
-	__u32 n;
-	__u64 len[8], off[8], seed[8], xxh[8];
-	__u64 stored_len;
-	unsigned char *buf;
-	struct scratch_id id;
-	__u64 at;
-};
-
-static int put_array(int fd, struct arr *A, __u32 n, const __u64 *lens, __u64 seedbase)
+/* Arrays of @n parts of @lens, put whole (type 5): NULL on any failure. */
+static struct st_array *put_array(int fd, __u32 n, const __u64 *lens, __u64 seedbase)
 {
-	struct scratch_disk_part *t;
-	__u64 pos = ST_PAGE;
-	__u32 i;
-	int r;
+	struct st_array *A = st_array_build(n, lens, seedbase);
 
-	memset(A, 0, sizeof(*A));
-	A->n = n;
-	for (i = 0; i < n; i++) {
-		A->len[i] = lens[i];
-		A->off[i] = pos;
-		A->seed[i] = st_seed(seedbase + i);
-		pos += ST_ROUND_UP(lens[i], ST_PAGE);
+	if (A && st_array_put(fd, A, A->table_xxh, 5)) {
+		st_array_free(A);
+		A = NULL;
 	}
-	A->stored_len = A->off[n - 1] + A->len[n - 1];
-	A->buf = calloc(1, ST_ROUND_UP(A->stored_len, ST_PAGE));
-	if (!A->buf)
-		return -ENOMEM;
-	t = (struct scratch_disk_part *)A->buf;
-	for (i = 0; i < n; i++) {
-		st_fill(A->buf + A->off[i], A->len[i], A->seed[i], 0);
-		A->xxh[i] = XXH64(A->buf + A->off[i], A->len[i], 0);
-		t[i].off = htole64(A->off[i]);
-		t[i].len = htole64(A->len[i]);
-		t[i].xxh64 = htole64(A->xxh[i]);
-	}
-	r = st_reserve(fd, A->stored_len, n, &A->id, &A->at);
-	if (!r)
-		r = st_write(fd, A->buf, A->stored_len, A->at);
-	if (!r)
-		r = st_commit(fd, &A->id, A->stored_len,
-			      XXH64(A->buf, (size_t)n * sizeof(*t), 0), 5, 0);
-	return r;
+	return A;
 }
 
 /* Part @i read through its own STAT and pread: 0, -errno, or -EBADMSG for wrong bytes. */
-static int read_part(int fd, const struct arr *A, __u32 i)
+static int read_part(int fd, const struct st_array *A, __u32 i)
 {
 	static unsigned char buf[256 * 1024];
 	struct scratch_id pid = st_part_id(&A->id, i);
@@ -406,44 +373,47 @@ static int read_part(int fd, const struct arr *A, __u32 i)
 ST_TEST_F(ver, arrays)
 {
 	static const __u64 lens[] = { 5000, 70000, 12288, 1 };
-	struct arr A, B, C;
+	struct st_array *A, *B, *C;
 	struct scratch_id pid;
 	__u32 i;
 
-	ASSERT_EQ(0, put_array(self->sp.fd, &A, 4, lens, 100));
-	ASSERT_EQ(0, put_array(self->sp.fd, &B, 3, lens, 200));
-	ASSERT_EQ(0, put_array(self->sp.fd, &C, 4, lens, 300));
+	A = put_array(self->sp.fd, 4, lens, 100);
+	ASSERT_NE(NULL, A);
+	B = put_array(self->sp.fd, 3, lens, 200);
+	ASSERT_NE(NULL, B);
+	C = put_array(self->sp.fd, 4, lens, 300);
+	ASSERT_NE(NULL, C);
 	ASSERT_EQ(0, st_sync(self->sp.fd));
 	ASSERT_EQ(0, st_space_down(&self->sp));
 	/* A: a byte of part 1.  B: the xxh64 of part 2 in its table. */
-	ASSERT_EQ(0, st_flip(self->r.path, st_dev_pos(&self->r, A.at + A.off[1] + 60000)));
-	ASSERT_EQ(0, st_flip(self->r.path, st_dev_pos(&self->r, B.at) +
+	ASSERT_EQ(0, st_flip(self->r.path, st_dev_pos(&self->r, A->at + A->off[1] + 60000)));
+	ASSERT_EQ(0, st_flip(self->r.path, st_dev_pos(&self->r, B->at) +
 			     2 * sizeof(struct scratch_disk_part) +
 			     offsetof(struct scratch_disk_part, xxh64)));
 	ASSERT_EQ(0, st_space_reload(&self->sp, &self->r, 1));
 
 	/* An array is verified whole: a good part of a bad array is EBADMSG too. */
-	ASSERT_EQ(-EBADMSG, read_part(self->sp.fd, &A, 0));
-	ASSERT_EQ(-EBADMSG, read_part(self->sp.fd, &A, 1));
-	pid = st_part_id(&A.id, 3);
+	ASSERT_EQ(-EBADMSG, read_part(self->sp.fd, A, 0));
+	ASSERT_EQ(-EBADMSG, read_part(self->sp.fd, A, 1));
+	pid = st_part_id(&A->id, 3);
 	ASSERT_EQ(-EBADMSG, st_verify_id(self->sp.fd, &pid, 0));
-	ASSERT_EQ(-EBADMSG, read_part(self->sp.fd, &B, 0));
-	pid = st_part_id(&B.id, 2);
+	ASSERT_EQ(-EBADMSG, read_part(self->sp.fd, B, 0));
+	pid = st_part_id(&B->id, 2);
 	ASSERT_EQ(-EBADMSG, st_stat_status(self->sp.fd, &pid));
 
 	/* C: a part's read verifies the whole array; every part is exact. */
-	pid = st_part_id(&C.id, 2);
+	pid = st_part_id(&C->id, 2);
 	ASSERT_EQ(0, st_stat_status(self->sp.fd, &pid));
-	ASSERT_EQ(0, read_part(self->sp.fd, &C, 2));
-	ASSERT_EQ((int)SCRATCH_STAT_VERIFIED, st_stat_status(self->sp.fd, &C.id));
+	ASSERT_EQ(0, read_part(self->sp.fd, C, 2));
+	ASSERT_EQ((int)SCRATCH_STAT_VERIFIED, st_stat_status(self->sp.fd, &C->id));
 	ASSERT_EQ((int)SCRATCH_STAT_VERIFIED, st_stat_status(self->sp.fd, &pid));
-	for (i = 0; i < C.n; i++)
-		ASSERT_EQ(0, read_part(self->sp.fd, &C, i)) TH_LOG("part %u", i);
+	for (i = 0; i < C->n; i++)
+		ASSERT_EQ(0, read_part(self->sp.fd, C, i)) TH_LOG("part %u", i);
 	ASSERT_EQ(1ULL, counter(self, "verified"));
 	ASSERT_EQ(2ULL, counter(self, "bad"));
-	free(A.buf);
-	free(B.buf);
-	free(C.buf);
+	st_array_free(A);
+	st_array_free(B);
+	st_array_free(C);
 }
 
 /* ---- racing first readers ----------------------------------------------------------------- */

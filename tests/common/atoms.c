@@ -2,7 +2,7 @@
 /*
  * Atoms: RESERVE, COMMIT, ABORT, STAT, PRESENT, SYNC; put and get of a
  * buffer; patterned atoms written and checked in chunks (struct st_atom);
- * VERIFY and SCRUB; one io_uring read.
+ * patterned arrays (struct st_array); VERIFY and SCRUB; one io_uring read.
  */
 #include "scratch_test.h"
 
@@ -288,6 +288,74 @@ int st_verify(int fd, const struct st_atom *a)
 		return -EBADMSG;
 	}
 	return st_check_range(fd, a, 0, a->len);
+}
+
+struct scratch_disk_part *st_array_table(struct st_array *A)
+{
+	return (struct scratch_disk_part *)A->buf;
+}
+
+void st_array_rehash(struct st_array *A)
+{
+	A->table_xxh = XXH64(A->buf, (size_t)A->n * sizeof(struct scratch_disk_part), 0);
+}
+
+/* Parts start on pages after the table; each is the pattern of its seed. */
+struct st_array *st_array_build(__u32 n, const __u64 *lens, __u64 seedbase)
+{
+	struct st_array *A;
+	__u64 pos;
+	__u32 i;
+
+	if (!n || n > ST_MAX_PARTS)
+		return NULL;
+	A = calloc(1, sizeof(*A));
+	if (!A)
+		return NULL;
+	A->n = n;
+	pos = ST_ROUND_UP((__u64)n * sizeof(struct scratch_disk_part), ST_PAGE);
+	for (i = 0; i < n; i++) {
+		A->len[i] = lens[i];
+		A->off[i] = pos;
+		A->seed[i] = st_seed(seedbase + i);
+		pos += ST_ROUND_UP(lens[i], ST_PAGE);
+	}
+	A->stored_len = A->off[n - 1] + A->len[n - 1];
+	A->buf = calloc(1, ST_ROUND_UP(A->stored_len, ST_PAGE));
+	if (!A->buf) {
+		free(A);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		struct scratch_disk_part *t = &st_array_table(A)[i];
+
+		st_fill(A->buf + A->off[i], A->len[i], A->seed[i], 0);
+		A->xxh[i] = XXH64(A->buf + A->off[i], A->len[i], 0);
+		t->off = htole64(A->off[i]);
+		t->len = htole64(A->len[i]);
+		t->xxh64 = htole64(A->xxh[i]);
+	}
+	st_array_rehash(A);
+	return A;
+}
+
+void st_array_free(struct st_array *A)
+{
+	if (A)
+		free(A->buf);
+	free(A);
+}
+
+int st_array_put(int fd, struct st_array *A, __u64 table_xxh, __u16 type)
+{
+	int r = st_reserve(fd, A->stored_len, A->n, &A->id, &A->at);
+
+	if (r)
+		return r;
+	r = st_write(fd, A->buf, A->stored_len, A->at);
+	if (!r)
+		r = st_commit(fd, &A->id, A->stored_len, table_xxh, type, 0);
+	return r;
 }
 
 int st_verify_id(int fd, const struct scratch_id *id, __u32 flags)

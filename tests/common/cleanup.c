@@ -7,62 +7,74 @@
  * in its own forked process, so the registry starts empty every time.  The
  * registry is this file's alone: others go through st_track_*() and friends.
  */
-#define ST_MAX_FDS	256
-#define ST_MAX_MAPS	1024
-#define ST_MAX_SPACES	32
+struct st_entry {
+	uintptr_t key;	/* an fd, a mapping's address, a space id, a child's pid */
+	size_t len;	/* a mapping's length */
+};
 
+struct st_reg {
+	struct st_entry *e;
+	int n, cap;
+};
+
+static struct st_entry fd_e[256], map_e[1024], space_e[32], kid_e[16];
+static struct st_reg fds = { fd_e, 0, 256 }, maps = { map_e, 0, 1024 };
+static struct st_reg spaces = { space_e, 0, 32 }, kids = { kid_e, 0, 16 };
 static pthread_mutex_t st_reg_lock = PTHREAD_MUTEX_INITIALIZER;
-static int st_fds[ST_MAX_FDS];
-static int st_nfds;
-static struct { void *addr; size_t len; } st_maps[ST_MAX_MAPS];
-static int st_nmaps;
-static __u32 st_spaces[ST_MAX_SPACES];
-static int st_nspaces;
-static pid_t st_kids[16];
-static int st_nkids;
+
+static void reg_add(struct st_reg *g, uintptr_t key, size_t len)
+{
+	pthread_mutex_lock(&st_reg_lock);
+	if (g->n < g->cap)
+		g->e[g->n++] = (struct st_entry){ key, len };
+	pthread_mutex_unlock(&st_reg_lock);
+}
+
+static void reg_del(struct st_reg *g, uintptr_t key)
+{
+	int i;
+
+	pthread_mutex_lock(&st_reg_lock);
+	for (i = 0; i < g->n; i++) {
+		if (g->e[i].key == key) {
+			g->e[i] = g->e[--g->n];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&st_reg_lock);
+}
+
+/* The newest entry of @g in @e; false when @g is empty. */
+static bool reg_last(struct st_reg *g, struct st_entry *e)
+{
+	bool any;
+
+	pthread_mutex_lock(&st_reg_lock);
+	any = g->n > 0;
+	if (any)
+		*e = g->e[g->n - 1];
+	pthread_mutex_unlock(&st_reg_lock);
+	return any;
+}
 
 void st_track_fd(int fd)
 {
-	pthread_mutex_lock(&st_reg_lock);
-	if (st_nfds < ST_MAX_FDS)
-		st_fds[st_nfds++] = fd;
-	pthread_mutex_unlock(&st_reg_lock);
+	reg_add(&fds, (uintptr_t)fd, 0);
 }
 
 void st_untrack_fd(int fd)
 {
-	int i;
-
-	pthread_mutex_lock(&st_reg_lock);
-	for (i = 0; i < st_nfds; i++) {
-		if (st_fds[i] == fd) {
-			st_fds[i] = st_fds[--st_nfds];
-			break;
-		}
-	}
-	pthread_mutex_unlock(&st_reg_lock);
+	reg_del(&fds, (uintptr_t)fd);
 }
 
 void st_track_space(__u32 id)
 {
-	pthread_mutex_lock(&st_reg_lock);
-	if (st_nspaces < ST_MAX_SPACES)
-		st_spaces[st_nspaces++] = id;
-	pthread_mutex_unlock(&st_reg_lock);
+	reg_add(&spaces, id, 0);
 }
 
 void st_untrack_space(__u32 id)
 {
-	int i;
-
-	pthread_mutex_lock(&st_reg_lock);
-	for (i = 0; i < st_nspaces; i++) {
-		if (st_spaces[i] == id) {
-			st_spaces[i] = st_spaces[--st_nspaces];
-			break;
-		}
-	}
-	pthread_mutex_unlock(&st_reg_lock);
+	reg_del(&spaces, id);
 }
 
 /* mmap() that teardown undoes; MAP_FAILED and errno as mmap(). */
@@ -70,30 +82,16 @@ void *st_mmap(int fd, size_t len, int prot, int flags, __u64 off)
 {
 	void *p = mmap(NULL, len, prot, flags, fd, (off_t)off);
 
-	if (p != MAP_FAILED) {
-		pthread_mutex_lock(&st_reg_lock);
-		if (st_nmaps < ST_MAX_MAPS) {
-			st_maps[st_nmaps].addr = p;
-			st_maps[st_nmaps].len = len;
-			st_nmaps++;
-		}
-		pthread_mutex_unlock(&st_reg_lock);
-	}
+	if (p != MAP_FAILED)
+		reg_add(&maps, (uintptr_t)p, len);
 	return p;
 }
 
 int st_munmap(void *p, size_t len)
 {
-	int i, r = munmap(p, len) ? -errno : 0;
+	int r = munmap(p, len) ? -errno : 0;
 
-	pthread_mutex_lock(&st_reg_lock);
-	for (i = 0; i < st_nmaps; i++) {
-		if (st_maps[i].addr == p) {
-			st_maps[i] = st_maps[--st_nmaps];
-			break;
-		}
-	}
-	pthread_mutex_unlock(&st_reg_lock);
+	reg_del(&maps, (uintptr_t)p);
 	return r;
 }
 
@@ -105,8 +103,8 @@ pid_t st_fork(void)
 {
 	pid_t pid = fork();
 
-	if (pid > 0 && st_nkids < (int)(sizeof(st_kids) / sizeof(st_kids[0])))
-		st_kids[st_nkids++] = pid;
+	if (pid > 0)
+		reg_add(&kids, (uintptr_t)pid, 0);
 	return pid;
 }
 
@@ -114,14 +112,8 @@ pid_t st_fork(void)
 pid_t st_waitpid(pid_t pid, int *status)
 {
 	pid_t r = waitpid(pid, status, 0);
-	int i;
 
-	for (i = 0; i < st_nkids; i++) {
-		if (st_kids[i] == pid) {
-			st_kids[i] = st_kids[--st_nkids];
-			break;
-		}
-	}
+	reg_del(&kids, (uintptr_t)pid);
 	return r;
 }
 
@@ -131,18 +123,19 @@ pid_t st_waitpid(pid_t pid, int *status)
  */
 int st_cleanup(void)
 {
+	struct st_entry e;
 	int bad = 0;
 
-	while (st_nkids > 0) {
-		kill(st_kids[st_nkids - 1], SIGKILL);
-		st_waitpid(st_kids[st_nkids - 1], NULL);
+	while (reg_last(&kids, &e)) {
+		kill((pid_t)e.key, SIGKILL);
+		st_waitpid((pid_t)e.key, NULL);
 	}
-	while (st_nmaps > 0)
-		st_munmap(st_maps[st_nmaps - 1].addr, st_maps[st_nmaps - 1].len);
-	while (st_nfds > 0)
-		st_close(st_fds[st_nfds - 1]);
-	while (st_nspaces > 0) {
-		__u32 id = st_spaces[st_nspaces - 1];
+	while (reg_last(&maps, &e))
+		st_munmap((void *)e.key, e.len);
+	while (reg_last(&fds, &e))
+		st_close((int)e.key);
+	while (reg_last(&spaces, &e)) {
+		__u32 id = (__u32)e.key;
 		int r, tries;
 
 		/*

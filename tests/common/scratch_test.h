@@ -77,6 +77,18 @@ struct st_atom {
 	__u16 type;
 };
 
+/* An atom array as a test builds it (st_array_build()): the part table, then the parts. */
+#define ST_MAX_PARTS	256
+struct st_array {
+	__u32 n;
+	__u64 len[ST_MAX_PARTS], off[ST_MAX_PARTS];	/* off: from the array's start */
+	__u64 seed[ST_MAX_PARTS], xxh[ST_MAX_PARTS];
+	__u64 stored_len, table_xxh;
+	unsigned char *buf;	/* the stored bytes */
+	struct scratch_id id;	/* from st_array_put() */
+	__u64 at;		/* its space offset */
+};
+
 /* Results of a whole scrub walk (st_scrub_all). */
 struct st_scrub_sum {
 	__u64 calls, checked, bytes, errors, nr_bad;
@@ -268,7 +280,7 @@ pid_t st_waitpid(pid_t pid, int *status);
 /* Reap children, unmap, close, detach; the number of spaces that would not detach. */
 int st_cleanup(void);
 
-/* ---- atoms.c: the atom calls, patterned atoms, verification, io_uring ----------- */
+/* ---- atoms.c: the atom calls, patterned atoms and arrays, verification, io_uring - */
 
 int st_reserve(int fd, __u64 stored_len, __u32 nr_parts, struct scratch_id *id, __u64 *off);
 int st_commit(int fd, const struct scratch_id *id, __u64 length, __u64 xxh, __u16 type,
@@ -297,6 +309,15 @@ int st_put_n(int fd, struct st_atom *a, __u64 n, __u64 len);
 int st_check_range(int fd, const struct st_atom *a, __u64 pos, __u64 len);
 /* STAT fields and every byte as @a says: 0, -errno (e.g. -ENOENT), or -EBADMSG. */
 int st_verify(int fd, const struct st_atom *a);
+
+/* @n parts of @lens bytes (patterns st_seed(seedbase + i)) laid out, table filled; or NULL. */
+struct st_array *st_array_build(__u32 n, const __u64 *lens, __u64 seedbase);
+void st_array_free(struct st_array *A);
+struct scratch_disk_part *st_array_table(struct st_array *A);
+/* After a test changed the table: its checksum follows, so only the content is wrong. */
+void st_array_rehash(struct st_array *A);
+/* RESERVE (nr_parts = n) + write + COMMIT with @table_xxh and @type; the first error. */
+int st_array_put(int fd, struct st_array *A, __u64 table_xxh, __u16 type);
 
 int st_verify_id(int fd, const struct scratch_id *id, __u32 flags);
 /* STAT's SCRATCH_STAT_* bits of @id, or -errno. */

@@ -9,20 +9,8 @@
 
 #include "libtest.h"
 
-FIXTURE(shuf) {
-	struct st_space sp;
-};
-
-FIXTURE_SETUP(shuf)
-{
-	ST_SETUP_SPACE(&self->sp, SCRATCH_F_WRITE | SCRATCH_F_READ | SCRATCH_F_ARRAY, 22,
-		       { st_dev(0), 0, 256 * ST_MIB });
-}
-
-FIXTURE_TEARDOWN(shuf)
-{
-	ST_TEARDOWN();
-}
+ST_SPACE_FIXTURE(shuf, SCRATCH_F_WRITE | SCRATCH_F_READ | SCRATCH_F_ARRAY, 22,
+		 { st_dev(0), 0, 256 * ST_MIB })
 
 static int shuffle(const struct st_space *sp, const char *m, const char *n, const char *bytes,
 		   const char *flag)
