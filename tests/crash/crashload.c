@@ -679,18 +679,53 @@ static bool parse_id(const char *s, struct scratch_id *id)
 	return true;
 }
 
+/* @arr with room for element @n (doubling *@cap from @first); exits when out of memory. */
+static void *grow(void *arr, size_t n, size_t *cap, size_t first, size_t size)
+{
+	if (n < *cap)
+		return arr;
+	*cap = *cap ? *cap * 2 : first;
+	arr = realloc(arr, *cap * size);
+	if (!arr) {
+		say("not ok - crash verify: out of memory");
+		exit(1);
+	}
+	return arr;
+}
+
 static struct latom *new_latom(void)
 {
-	if (natoms == cap_atoms) {
-		cap_atoms = cap_atoms ? cap_atoms * 2 : 4096;
-		atoms = realloc(atoms, cap_atoms * sizeof(*atoms));
-		if (!atoms) {
-			say("not ok - crash verify: out of memory");
-			exit(1);
-		}
-	}
+	atoms = grow(atoms, natoms, &cap_atoms, 4096, sizeof(*atoms));
 	memset(&atoms[natoms], 0, sizeof(*atoms));
 	return &atoms[natoms++];
+}
+
+/*
+ * An atom line's <id> <seed> <len> (and a GONE line's <age> after them) as a
+ * new latom of @kind at log position @pos; NULL if the line is malformed.
+ */
+static struct latom *atom_line(const char *line, int kind, __u64 pos)
+{
+	char ids[64], extra[8];
+	unsigned long long seed, len;
+	int age = 0, got, want = kind == K_GONE ? 4 : 3;
+	struct latom *l;
+
+	if (kind == K_GONE)
+		got = sscanf(line, "%*s %63s %llx %llu %d %7s", ids, &seed, &len, &age, extra);
+	else
+		got = sscanf(line, "%*s %63s %llx %llu %7s", ids, &seed, &len, extra);
+	if (got != want || strlen(ids) != 32 || len == 0)
+		return NULL;
+	l = new_latom();
+	if (!parse_id(ids, &l->id))
+		return NULL;	/* the caller drops it: its len is 0 */
+	l->seed = seed;
+	l->len = len;
+	l->pos = pos;
+	l->kind = kind;
+	l->age = age;
+	return l;
 }
 
 /*
@@ -707,10 +742,9 @@ static int parse_log(FILE *f, __u64 *synced_upto, __u64 *nlines_out)
 	int errs = 0;
 
 	while ((n = getline(&line, &cap, f)) > 0) {
-		char word[16], ids[64], extra[8];
-		unsigned long long a, b;
-		int age, k;
-		struct latom *l;
+		char word[16], extra[8];
+		unsigned long long a;
+		int k;
 
 		lineno++;
 		if (line[n - 1] != '\n') {
@@ -728,16 +762,9 @@ static int parse_log(FILE *f, __u64 *synced_upto, __u64 *nlines_out)
 			continue;
 		}
 		if (!strcmp(word, "COMMIT") || !strcmp(word, "CARRY")) {
-			if (sscanf(line, "%*s %63s %llx %llu %7s", ids, &a, &b, extra) != 3 ||
-			    strlen(ids) != 32 || b == 0)
+			if (!atom_line(line, word[1] == 'O' ? K_COMMIT : K_CARRY, nat))
 				goto bad;
-			l = new_latom();
-			if (!parse_id(ids, &l->id))
-				goto bad;
-			l->seed = a;
-			l->len = b;
-			l->pos = nat++;
-			l->kind = word[1] == 'O' ? K_COMMIT : K_CARRY;
+			nat++;
 			continue;
 		}
 		if (!strcmp(word, "SYNCED")) {
@@ -754,17 +781,8 @@ static int parse_log(FILE *f, __u64 *synced_upto, __u64 *nlines_out)
 			continue;
 		}
 		if (!strcmp(word, "GONE")) {
-			if (sscanf(line, "%*s %63s %llx %llu %d %7s", ids, &a, &b, &age, extra) != 4 ||
-			    strlen(ids) != 32 || b == 0)
+			if (!atom_line(line, K_GONE, (__u64)-1))
 				goto bad;
-			l = new_latom();
-			if (!parse_id(ids, &l->id))
-				goto bad;
-			l->seed = a;
-			l->len = b;
-			l->pos = (__u64)-1;
-			l->kind = K_GONE;
-			l->age = age;
 			continue;
 		}
 		continue;
@@ -790,14 +808,7 @@ static int inc_of(__u32 seg, __u32 gen, __u64 pos)
 	for (i = 0; i < nincs; i++)
 		if (incs[i].seg == seg && incs[i].gen == gen)
 			return (int)i;
-	if (nincs == cap_incs) {
-		cap_incs = cap_incs ? cap_incs * 2 : 1024;
-		incs = realloc(incs, cap_incs * sizeof(*incs));
-		if (!incs) {
-			say("not ok - crash verify: out of memory");
-			exit(1);
-		}
-	}
+	incs = grow(incs, nincs, &cap_incs, 1024, sizeof(*incs));
 	memset(&incs[nincs], 0, sizeof(*incs));
 	incs[nincs].seg = seg;
 	incs[nincs].gen = gen;
