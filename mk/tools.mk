@@ -3,7 +3,7 @@
 # puts in the guest's /bench.  Included by the Makefile.
 
 TOOLS          := $(B)/scratchctl
-SCRATCHCTL_SRC := $(wildcard tools/scratchctl/*.c tools/scratchctl.c)
+SCRATCHCTL_SRC := $(wildcard tools/scratchctl/*.c)
 # fsck parses with the module's own codecs (kmod/core.c).
 SCRATCHCTL_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(SCRATCHCTL_SRC)) $(B)/obj/kmod/core.o
 
