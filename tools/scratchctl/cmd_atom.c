@@ -71,10 +71,10 @@ int cmd_put(int argc, char **argv)
 		{ "zstd",	optional_argument,	NULL, 'z' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char pathbuf[64], idtxt[SCRATCH_ID_STRLEN];
 	struct opts o = {
 		.cmd = "put", .common = OPT_TENANT | OPT_NO_SYNC, .own = own, .own_short = "t:z::",
 	};
-	char pathbuf[64], idtxt[SCRATCH_ID_STRLEN];
 	const char *path, *input = "-";
 	unsigned int flags = 0;
 	uint32_t type = 0, level;

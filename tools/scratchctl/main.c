@@ -157,7 +157,7 @@ bool opts_stop(struct opts *o, int argc, char **argv)
 
 static const struct {
 	const char *name;
-	int (*fn)(int argc, char **argv);
+	cmd_fn *fn;
 } commands[] = {
 	{ "attach",	cmd_attach },	/* cmd_space.c */
 	{ "detach",	cmd_detach },

@@ -108,20 +108,11 @@ struct scratch *lib_open(const char *cmd, const char *path, uint32_t tenant);
 
 /* ---- commands, one group per file --------------------------------------------- */
 
-/* cmd_space.c */
-int cmd_attach(int argc, char **argv);
-int cmd_detach(int argc, char **argv);
-int cmd_status(int argc, char **argv);
-int cmd_features(int argc, char **argv);
-int cmd_ls(int argc, char **argv);
-/* cmd_atom.c */
-int cmd_put(int argc, char **argv);
-int cmd_get(int argc, char **argv);
-int cmd_cat(int argc, char **argv);
-int cmd_stat(int argc, char **argv);
-int cmd_part(int argc, char **argv);
-/* cmd_scrub.c, cmd_fsck.c */
-int cmd_scrub(int argc, char **argv);
-int cmd_fsck(int argc, char **argv);
+typedef int cmd_fn(int argc, char **argv);
+
+cmd_fn cmd_attach, cmd_detach, cmd_status, cmd_features, cmd_ls;	/* cmd_space.c */
+cmd_fn cmd_put, cmd_get, cmd_cat, cmd_stat, cmd_part;			/* cmd_atom.c */
+cmd_fn cmd_scrub;							/* cmd_scrub.c */
+cmd_fn cmd_fsck;							/* cmd_fsck.c */
 
 #endif /* SCRATCHCTL_H */
