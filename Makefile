@@ -60,5 +60,6 @@ include mk/lib.mk
 include mk/tools.mk
 include mk/tests.mk
 include mk/run.mk
+include mk/deb.mk
 
 -include $(shell find $(B)/obj $(B)/san $(B)/ulib $(B)/fuzz/obj $(B)/fuzz/seeds -name '*.d' 2>/dev/null)

@@ -60,12 +60,12 @@ $(VERSION_H): VERSION mk/lib.mk ulib/libscratch.map
 
 $(B)/ulib/%.o: ulib/%.c | $(VERSION_H)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(WARN) -Werror $(LIB_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(CPPFLAGS) $(WARN) -Werror $(LIB_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 # -z defs: every symbol resolved at link time; the version script pins the ABI.
 $(LIB_SO): $(LIB_OBJS) ulib/libscratch.map
 	@mkdir -p $(@D)
-	$(CC) -shared -o $@ $(LIB_OBJS) -Wl,-soname,libscratch.so.$(LIB_MAJOR) \
+	$(CC) $(LDFLAGS) -shared -o $@ $(LIB_OBJS) -Wl,-soname,libscratch.so.$(LIB_MAJOR) \
 		-Wl,--version-script=ulib/libscratch.map -Wl,-z,defs $(LIB_DEPS)
 	ln -sf libscratch.so.$(LIB_VERSION) $(B)/lib/libscratch.so.$(LIB_MAJOR)
 	ln -sf libscratch.so.$(LIB_MAJOR) $(B)/lib/libscratch.so
@@ -119,7 +119,9 @@ MAN3 := $(wildcard man/*.3)
 MAN7 := $(wildcard man/*.7)
 MAN8 := $(wildcard man/*.8)
 
-install: lib tools $(VERSION_H)
+# SCRATCHCTL: which build of the tool (static by default; packages take the shared one).
+SCRATCHCTL ?= $(B)/scratchctl
+install: lib $(SCRATCHCTL) $(VERSION_H)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PCDIR) $(DESTDIR)$(INCDIR)/scratch/uapi \
 		$(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(MANDIR)/man8
@@ -130,7 +132,7 @@ install: lib tools $(VERSION_H)
 	$(PC_SED) ulib/libscratch.pc.in > $(DESTDIR)$(PCDIR)/libscratch.pc
 	install -m 644 include/scratch.h $(VERSION_H) $(DESTDIR)$(INCDIR)/scratch/
 	install -m 644 include/uapi/scratch.h $(DESTDIR)$(INCDIR)/scratch/uapi/
-	install -m 755 $(B)/scratchctl $(DESTDIR)$(SBINDIR)/
+	install -m 755 $(SCRATCHCTL) $(DESTDIR)$(SBINDIR)/scratchctl
 	$(if $(MAN3),install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/)
 	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/)
 	$(if $(MAN8),install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/)

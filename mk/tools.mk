@@ -8,9 +8,15 @@ SCRATCHCTL_SRC := $(wildcard tools/scratchctl/*.c)
 SCRATCHCTL_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(SCRATCHCTL_SRC)) $(B)/obj/kmod/core.o
 
 tools: $(TOOLS)
+# Static, so that the guest's initramfs needs no libraries.
 $(B)/scratchctl: $(SCRATCHCTL_OBJ) $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -static -o $@ $(SCRATCHCTL_OBJ) $(LIB_A) $(LIB_DEPS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -static -o $@ $(SCRATCHCTL_OBJ) $(LIB_A) $(LIB_DEPS)
+
+# Linked to libscratch.so.1, as packages install it (debian/rules: make install
+# SCRATCHCTL=build/scratchctl-shared).
+$(B)/scratchctl-shared: $(SCRATCHCTL_OBJ) $(LIB_SO)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SCRATCHCTL_OBJ) -L$(B)/lib -lscratch -lxxhash
 
 # make bench: the module's figures against fio, and the library's.
 $(B)/bench/scratch-bench: $(B)/obj/tools/scratch-bench.o

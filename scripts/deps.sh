@@ -12,6 +12,7 @@ pkgs=(
 	linux-source-6.1
 	liburing-dev libzstd-dev libxxhash-dev
 	sparse fio clang libclang-rt-14-dev
+	debhelper dh-dkms dkms lintian fakeroot libblkid-dev
 )
 
 missing=()
