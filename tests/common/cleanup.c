@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "scratch_test.h"
-
 /*
  * What a test process attached, opened and mapped, so that teardown can undo
  * it even after an ASSERT jumped out of the middle of a test.  Each test runs
  * in its own forked process, so the registry starts empty every time.  The
  * registry is this file's alone: others go through st_track_*() and friends.
  */
+#include "scratch_test.h"
+
 struct st_entry {
 	uintptr_t key;	/* an fd, a mapping's address, a space id, a child's pid */
 	size_t len;	/* a mapping's length */

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Ids and the deterministic byte patterns of test atoms; stdout line
- * buffering at start (6.1's harness does not line-buffer it, so TAP lines
- * would interleave).
+ * Ids and the deterministic byte patterns of test atoms; and, before main(),
+ * a line-buffered stdout.
  */
 #include "scratch_test.h"
 
