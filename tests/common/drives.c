@@ -3,6 +3,8 @@
  * The guest around the tests: its two test drives, sysfs/procfs/debugfs
  * files, the page cache, capabilities and the shell.
  */
+#include <dirent.h>
+
 #include "scratch_test.h"
 
 /*
@@ -140,13 +142,30 @@ int st_write_file(const char *path, const char *fmt, ...)
 	return r;
 }
 
+/* POSIX_FADV_DONTNEED on a block device's whole mapping; a device that will not open is skipped. */
+static int st_dontneed(const char *dev)
+{
+	int fd = open(dev, O_RDONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return 0;
+	r = -posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	close(fd);
+	return r;
+}
+
 /*
  * Drop clean cached pages.  drop_caches alone does not reach the block
- * devices' page cache on every kernel (6.12 keeps it), so the drives'
- * mappings are also told POSIX_FADV_DONTNEED.
+ * devices' page cache on every kernel (6.12 keeps it), and it skips pages
+ * that still sit in a CPU's LRU batch; POSIX_FADV_DONTNEED drains those
+ * batches when it has to.  So the drives' mappings, and those of the
+ * device-mapper devices a test may have put a space on, are told too.
  */
 int st_drop_caches(void)
 {
+	char dev[300];
+	struct dirent *d;
+	DIR *dir;
 	int fd, i, r = 0;
 
 	sync();
@@ -156,13 +175,17 @@ int st_drop_caches(void)
 	if (write(fd, "3", 1) != 1)
 		r = -errno;
 	close(fd);
-	for (i = 0; i < 2 && !r; i++) {
-		fd = open(st_dev(i), O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
+	for (i = 0; i < 2 && !r; i++)
+		r = st_dontneed(st_dev(i));
+	dir = opendir("/sys/block");
+	while (dir && !r && (d = readdir(dir))) {
+		if (strncmp(d->d_name, "dm-", 3))
 			continue;
-		r = -posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-		close(fd);
+		snprintf(dev, sizeof(dev), "/dev/%s", d->d_name);
+		r = st_dontneed(dev);
 	}
+	if (dir)
+		closedir(dir);
 	return r;
 }
 
