@@ -50,3 +50,4 @@ module_init(scratch_init);
 module_exit(scratch_exit);
 MODULE_DESCRIPTION("scratch: raw NVMe regions as an evicting store of immutable atoms");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(SCRATCH_VERSION);

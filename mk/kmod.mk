@@ -3,7 +3,8 @@
 # and the kernel source extracts (kselftest harness, checkpatch).  Included by the Makefile.
 
 # Sources only: Kbuild generates kmod/*.mod.c, which must never reach the 6.12 tree.
-KMOD_SRC  := $(filter-out %.mod.c,$(wildcard kmod/*.c kmod/*.h)) kmod/Kbuild Kbuild
+# VERSION gives the module its MODULE_VERSION (kmod/Kbuild).
+KMOD_SRC  := $(filter-out %.mod.c,$(wildcard kmod/*.c kmod/*.h)) kmod/Kbuild Kbuild VERSION
 KWERROR   := $(if $(WERROR),KCFLAGS=-Werror)
 
 module: kmod/scratch.ko

@@ -149,7 +149,7 @@ uninstall:
 DKMS_DIR := $(DESTDIR)/usr/src/scratch-$(PKG_VERSION)
 dkms-install:
 	install -d $(DKMS_DIR)/kmod $(DKMS_DIR)/include/uapi
-	install -m 644 Kbuild $(DKMS_DIR)/
+	install -m 644 Kbuild VERSION $(DKMS_DIR)/
 	install -m 644 $(filter-out %.mod.c,$(wildcard kmod/*.c kmod/*.h)) kmod/Kbuild $(DKMS_DIR)/kmod/
 	install -m 644 include/uapi/scratch.h $(DKMS_DIR)/include/uapi/
 	sed 's/@VERSION@/$(PKG_VERSION)/' dkms.conf > $(DKMS_DIR)/dkms.conf
