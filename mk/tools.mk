@@ -11,12 +11,12 @@ tools: $(TOOLS)
 # Static, so that the guest's initramfs needs no libraries.
 $(B)/scratchctl: $(SCRATCHCTL_OBJ) $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -static -o $@ $(SCRATCHCTL_OBJ) $(LIB_A) $(LIB_DEPS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -static -o $@ $(SCRATCHCTL_OBJ) $(LIB_A) $(LIB_DEPS) -lblkid
 
 # Linked to libscratch.so.1, as packages install it (debian/rules: make install
 # SCRATCHCTL=build/scratchctl-shared).
 $(B)/scratchctl-shared: $(SCRATCHCTL_OBJ) $(LIB_SO)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SCRATCHCTL_OBJ) -L$(B)/lib -lscratch -lxxhash
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SCRATCHCTL_OBJ) -L$(B)/lib -lscratch -lxxhash -lblkid
 
 # make bench: the module's figures against fio, and the library's.
 $(B)/bench/scratch-bench: $(B)/obj/tools/scratch-bench.o

@@ -2,7 +2,8 @@
 /*
  * scratchctl on libscratch: ls, put (file, pipe, empty, --zstd), get (read
  * and --mmap), cat (one batch), stat --json and part, byte for byte; a
- * missing id fails with exit 1 and no output.
+ * missing id fails with exit 1 and no output.  attach --format refuses a region
+ * holding a partition table or a swap signature, naming it, unless --force.
  */
 #include "libtest.h"
 
@@ -94,6 +95,52 @@ ST_TEST_F(ctl, put_get_cat_stat)
 	EXPECT_EQ(0, strncmp(pid, zid, 16));
 	free(in);
 	free(z);
+}
+
+/* Write @len bytes of @sig at @off of @dev's first page image @page, then the page to @dev. */
+static int plant(const char *dev, __u64 at, unsigned char *page, size_t off, const void *sig,
+		 size_t len)
+{
+	memcpy(page + off, sig, len);
+	return st_dev_rw(dev, true, page, ST_PAGE, at);
+}
+
+ST_TEST_F(ctl, format_refuses_to_clobber)
+{
+	static const unsigned char mbr_part[16] = {
+		0x00, 0, 0, 0, 0x83, 0, 0, 0, 0x00, 0x08, 0, 0, 0x00, 0x10, 0, 0,
+	};
+	static const __u32 swap_hdr[2] = { 1, 16383 };	/* version 1, last page */
+	const char *dev = st_dev(1);
+	unsigned char page[ST_PAGE];
+	char out[512];
+	__u64 at = 64 * ST_MIB;
+	unsigned int sp;
+
+	/* A DOS partition table with one Linux partition at the region's start. */
+	memset(page, 0, sizeof(page));
+	page[510] = 0x55;
+	page[511] = 0xaa;
+	ASSERT_EQ(0, plant(dev, at, page, 446, mbr_part, sizeof(mbr_part)));
+	EXPECT_EQ(1, st_sh(out, sizeof(out), CTL " attach --format %s:64M:64M 2>&1", dev));
+	EXPECT_NE(NULL, strstr(out, "dos partition table")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "--force")) TH_LOG("%s", out);
+
+	/* Swap: refused the same way, and named. */
+	memset(page, 0, sizeof(page));
+	memcpy(page + 1024, swap_hdr, sizeof(swap_hdr));
+	ASSERT_EQ(0, plant(dev, at, page, ST_PAGE - 10, "SWAPSPACE2", 10));
+	EXPECT_EQ(1, st_sh(out, sizeof(out), CTL " attach --format %s:64M:64M 2>&1", dev));
+	EXPECT_NE(NULL, strstr(out, "swap")) TH_LOG("%s", out);
+	EXPECT_EQ(2, st_sh(out, sizeof(out), CTL " attach --force %s:64M:64M 2>&1", dev));
+
+	/* --force formats it; a scratch region is no signature: formatting it again needs none. */
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " attach --format --force %s:64M:64M", dev));
+	ASSERT_EQ(1, sscanf(out, "scratch%u", &sp)) TH_LOG("%s", out);
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " detach %u", sp));
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " attach --format %s:64M:64M", dev)) TH_LOG("%s", out);
+	ASSERT_EQ(1, sscanf(out, "scratch%u", &sp)) TH_LOG("%s", out);
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " detach %u", sp));
 }
 
 TEST_HARNESS_MAIN

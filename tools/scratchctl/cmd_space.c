@@ -213,14 +213,15 @@ int cmd_attach(int argc, char **argv)
 	static const struct option own[] = {
 		{ "format",	no_argument,		NULL, 'f' },
 		{ "seg-size",	required_argument,	NULL, 's' },
+		{ "force",	no_argument,		NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { .cmd = "attach", .own = own, .own_short = "fs:" };
+	struct opts o = { .cmd = "attach", .own = own, .own_short = "fs:F" };
 	struct scratch_region spec[SCRATCH_MAX_REGIONS];
 	struct region_arg ra[SCRATCH_MAX_REGIONS];
 	unsigned int n, i, seg_shift = 0;
 	uint32_t id = 0;
-	bool format = false, twice;
+	bool format = false, force = false, twice;
 	ull seg_size = 0;
 	char names[1024];
 	size_t pos = 0;
@@ -230,6 +231,8 @@ int cmd_attach(int argc, char **argv)
 	while ((c = opts_next(&o, argc, argv)) > 0) {
 		if (c == 'f')
 			format = true;
+		else if (c == 'F')
+			force = true;
 		else if (!parse_size(optarg, &seg_size))
 			return usage_error("attach: bad segment size '%s'", optarg);
 	}
@@ -248,6 +251,8 @@ int cmd_attach(int argc, char **argv)
 	}
 	if (seg_size && !format)
 		return usage_error("attach: --seg-size only applies with --format (a reload keeps the formatted size)");
+	if (force && !format)
+		return usage_error("attach: --force only applies with --format");
 
 	n = (unsigned int)(argc - optind);
 	for (i = 0; i < n; i++) {
@@ -265,6 +270,20 @@ int cmd_attach(int argc, char **argv)
 	}
 	if (format && !seg_shift)
 		seg_shift = default_seg_shift(ra, n);
+	for (i = 0; format && !force && i < n; i++) {
+		char what[160];
+
+		ret = probe_signature(ra[i].path, ra[i].offset, ra[i].length, what, sizeof(what));
+		if (ret > 0) {
+			complain("attach %s: holds %s; --format would destroy it (--force to format anyway)",
+				 ra[i].arg, what);
+			return EXIT_ERR;
+		}
+		if (ret < 0) {
+			report(CTX_ATTACH, ret, "attach %s: cannot look for signatures", ra[i].arg);
+			return EXIT_ERR;
+		}
+	}
 
 	ctl = ctl_open();
 	if (!ctl)

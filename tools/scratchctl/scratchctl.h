@@ -106,6 +106,9 @@ struct scratch_ctl *ctl_open(void);
 /* A space through libscratch, bound to @tenant; NULL after reporting. */
 struct scratch *lib_open(const char *cmd, const char *path, uint32_t tenant);
 
+/* probe.c: what formatting @path's range would destroy (1, described in @what), 0, -errno. */
+int probe_signature(const char *path, ull offset, ull length, char *what, size_t n);
+
 /* ---- commands, one group per file --------------------------------------------- */
 
 typedef int cmd_fn(int argc, char **argv);
