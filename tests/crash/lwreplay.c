@@ -136,31 +136,21 @@ static void *xalloc(size_t n)
 	return p;
 }
 
-static void pread_all(int fd, void *buf, size_t len, uint64_t off, const char *what)
+enum io_dir { IO_READ, IO_WRITE };
+
+/* All len bytes at off, read into or written from buf, or die naming what. */
+static void io_all(enum io_dir dir, int fd, void *buf, size_t len, uint64_t off, const char *what)
 {
 	while (len) {
-		ssize_t n = pread(fd, buf, len, (off_t)off);
+		ssize_t n = dir == IO_READ ? pread(fd, buf, len, (off_t)off)
+					   : pwrite(fd, buf, len, (off_t)off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			die("read of %s failed", what, n < 0 ? errno : EIO);
+			die(dir == IO_READ ? "read of %s failed" : "write to %s failed",
+			    what, n < 0 ? errno : EIO);
 		buf = (char *)buf + n;
-		off += n;
-		len -= n;
-	}
-}
-
-static void pwrite_all(int fd, const void *buf, size_t len, uint64_t off, const char *what)
-{
-	while (len) {
-		ssize_t n = pwrite(fd, buf, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			die("write to %s failed", what, n < 0 ? errno : EIO);
-		buf = (const char *)buf + n;
 		off += n;
 		len -= n;
 	}
@@ -229,7 +219,7 @@ static int cmd_index(const char *log, const char *idx)
 	FILE *out;
 
 	sec = xalloc(ALIGN_IO);
-	pread_all(fd, sec, 512, 0, log);
+	io_all(IO_READ, fd, sec, 512, 0, log);
 	memcpy(&sb, sec, sizeof(sb));
 	if (sb.magic != WRITE_LOG_MAGIC || sb.version != WRITE_LOG_VERSION)
 		die("%s: not a dm-log-writes log (bad magic or version)", log, 0);
@@ -248,7 +238,7 @@ static int cmd_index(const char *log, const char *idx)
 
 		if (off + sb.sectorsize > lsize)
 			die("%s: entry past the end of the log", log, 0);
-		pread_all(fd, sec, sb.sectorsize, off, log);
+		io_all(IO_READ, fd, sec, sb.sectorsize, off, log);
 		memcpy(&e, sec, sizeof(e));
 		x.sector = e.sector;
 		x.nr = e.nr_sectors;
@@ -668,7 +658,7 @@ static int cmd_point(int argc, char **argv)
 	for (k = 0; k < ndev; k++) {
 		struct dev *d = &D[k];
 
-		pwrite_all(d->wfd, d->wimg, d->size, 0, d->work);
+		io_all(IO_WRITE, d->wfd, d->wimg, d->size, 0, d->work);
 		if (fsync(d->wfd) < 0)
 			die("fsync %s", d->work, errno);
 	}
