@@ -63,6 +63,20 @@ static void fill(u8 *p, size_t n, u32 seed)
 	}
 }
 
+/* The header page of segment @seg, the region's segments starting at @seg0. */
+static int put_seg(int fd, u64 seg0, u64 seg, u32 gen, u32 state, u64 seq)
+{
+	struct sc_seg_info sg = { .seg = seg, .gen = gen, .state = state, .seq = seq };
+	union {
+		struct scratch_disk_seg d;
+		u8 bytes[SC_PAGE];
+	} page = { 0 };
+
+	memcpy(sg.uuid, uuid, sizeof(uuid));
+	sc_seg_encode(&page.d, &sg);
+	return put(fd, page.bytes, SC_PAGE, seg0 + (seg << SHIFT));
+}
+
 /*
  * A one-region space of NSEGS 1 MiB segments at @base: segment 0 OPEN with
  * three atoms (plain, a two-part array, plain) and a stale record, segment 1
@@ -74,7 +88,6 @@ static int build(struct image *im, u64 base)
 	struct scratch_disk_atom recs[SC_RECS_PER_PAGE];
 	struct scratch_disk_part parts[2];
 	struct sc_super_info si = { 0 };
-	struct sc_seg_info sg = { 0 };
 	struct sc_rec_info ri;
 	struct sc_idparts ip;
 	u64 seg0 = base + SCRATCH_DISK_DATA_OFF, seg3 = seg0 + (3ULL << SHIFT), at;
@@ -103,28 +116,9 @@ static int build(struct image *im, u64 base)
 	if (put(fd, page, SC_PAGE, base) || put(fd, page, SC_PAGE, base + SC_PAGE))
 		goto fail;
 
-	memcpy(sg.uuid, uuid, sizeof(uuid));
-	sg.seg = 0;
-	sg.gen = 3;
-	sg.state = SCRATCH_SEG_OPEN;
-	sg.seq = 10;
-	memset(page, 0, sizeof(page));
-	sc_seg_encode((struct scratch_disk_seg *)page, &sg);
-	if (put(fd, page, SC_PAGE, seg0))
-		goto fail;
-	sg.seg = 1;
-	sg.gen = 2;
-	sg.state = SCRATCH_SEG_FREE;
-	sg.seq = 0;
-	sc_seg_encode((struct scratch_disk_seg *)page, &sg);
-	if (put(fd, page, SC_PAGE, seg0 + (1ULL << SHIFT)))
-		goto fail;
-	sg.seg = 3;
-	sg.gen = 7;
-	sg.state = SCRATCH_SEG_OPEN;
-	sg.seq = 11;
-	sc_seg_encode((struct scratch_disk_seg *)page, &sg);
-	if (put(fd, page, SC_PAGE, seg3))
+	if (put_seg(fd, seg0, 0, 3, SCRATCH_SEG_OPEN, 10) ||
+	    put_seg(fd, seg0, 1, 2, SCRATCH_SEG_FREE, 0) ||
+	    put_seg(fd, seg0, 3, 7, SCRATCH_SEG_OPEN, 11))
 		goto fail;
 
 	/* Segment 0: atoms in slots 0, 1 (array), 3; slot 2 of an older incarnation. */
