@@ -80,42 +80,71 @@ TEST(out_of_range_shifts)
 	}
 }
 
-TEST(region_too_small)
+/*
+ * A region of .len_off bytes (DATA_OFF or 0), .segs segments, half a segment
+ * more if .half, and .bytes more (or less): how many segments it holds.
+ */
+struct region_case {
+	u64 len_off;
+	u32 segs;
+	bool half;
+	int64_t bytes;
+	u64 want;
+};
+
+/* Every case at every segment size. */
+static void check_regions(struct __test_metadata *_metadata,
+			  const struct region_case *c, size_t n)
 {
 	u32 shift;
+	size_t i;
 
 	for (shift = SCRATCH_SEG_SHIFT_MIN; shift <= SCRATCH_SEG_SHIFT_MAX; shift++) {
 		struct sc_geom g;
 		u64 seg = 1ULL << shift;
 
 		ASSERT_EQ(0, sc_geom_init(&g, shift));
-		ASSERT_EQ(0U, sc_region_segs(&g, 0));
-		ASSERT_EQ(0U, sc_region_segs(&g, 1));
-		ASSERT_EQ(0U, sc_region_segs(&g, DATA_OFF - 1));
-		ASSERT_EQ(0U, sc_region_segs(&g, DATA_OFF));
-		ASSERT_EQ(0U, sc_region_segs(&g, DATA_OFF + 1));
-		ASSERT_EQ(0U, sc_region_segs(&g, DATA_OFF + seg));
-		ASSERT_EQ(0U, sc_region_segs(&g, DATA_OFF + 2 * seg - 1));
-		ASSERT_EQ(0U, sc_region_segs(&g, DATA_OFF + seg + seg / 2));
+		for (i = 0; i < n; i++) {
+			u64 len = c[i].len_off + c[i].segs * seg + (c[i].half ? seg / 2 : 0) +
+				  (u64)c[i].bytes;
+
+			/* The statement after an ASSERT runs only when it fails. */
+			ASSERT_EQ(c[i].want, sc_region_segs(&g, len))
+				TH_LOG("shift %u, case %zu: %llu bytes", shift, i,
+				       (unsigned long long)len);
+		}
 	}
+}
+
+TEST(region_too_small)
+{
+	/* Up to the data offset plus two segments less a byte: none. */
+	static const struct region_case c[] = {
+		{ 0, 0, false, 0, 0 },
+		{ 0, 0, false, 1, 0 },
+		{ DATA_OFF, 0, false, -1, 0 },
+		{ DATA_OFF, 0, false, 0, 0 },
+		{ DATA_OFF, 0, false, 1, 0 },
+		{ DATA_OFF, 1, false, 0, 0 },
+		{ DATA_OFF, 2, false, -1, 0 },
+		{ DATA_OFF, 1, true, 0, 0 },
+	};
+
+	check_regions(_metadata, c, ARRAY_SIZE(c));
 }
 
 TEST(region_exact_segments)
 {
-	u32 shift;
+	/* Whole segments only: a partial trailing segment is not used. */
+	static const struct region_case c[] = {
+		{ DATA_OFF, 2, false, 0, 2 },
+		{ DATA_OFF, 2, false, SC_PAGE, 2 },
+		{ DATA_OFF, 3, false, -1, 2 },
+		{ DATA_OFF, 3, false, 0, 3 },
+		{ DATA_OFF, 1001, false, -1, 1000 },
+	};
 
-	for (shift = SCRATCH_SEG_SHIFT_MIN; shift <= SCRATCH_SEG_SHIFT_MAX; shift++) {
-		struct sc_geom g;
-		u64 seg = 1ULL << shift;
-
-		ASSERT_EQ(0, sc_geom_init(&g, shift));
-		ASSERT_EQ(2U, sc_region_segs(&g, DATA_OFF + 2 * seg));
-		/* A partial trailing segment is not used. */
-		ASSERT_EQ(2U, sc_region_segs(&g, DATA_OFF + 2 * seg + SC_PAGE));
-		ASSERT_EQ(2U, sc_region_segs(&g, DATA_OFF + 3 * seg - 1));
-		ASSERT_EQ(3U, sc_region_segs(&g, DATA_OFF + 3 * seg));
-		ASSERT_EQ(1000U, sc_region_segs(&g, DATA_OFF + 1000 * seg + seg - 1));
-	}
+	check_regions(_metadata, c, ARRAY_SIZE(c));
 }
 
 TEST(region_segment_count_fits_ids)
