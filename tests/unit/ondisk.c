@@ -149,6 +149,39 @@ TEST(super_encoding_is_little_endian)
 	ASSERT_EQ(0, memcmp(&c, &d, sizeof(d)));
 }
 
+/*
+ * Every one-bit flip of the @len bytes at @d, decoded by @decode (given
+ * @arg): a flip in the first @magic_bits bits gives @magic_err, any other
+ * @err.  @what names the structure in a failure.
+ */
+static void every_bit_flip(struct __test_metadata *_metadata, const void *d, size_t len,
+			   int (*decode)(const void *f, const void *arg), const void *arg,
+			   size_t magic_bits, int magic_err, int err, const char *what)
+{
+	union {
+		u64 align;
+		u8 b[SC_PAGE];
+	} f;
+	size_t bit;
+
+	ASSERT_LE(len, sizeof(f.b));
+	for (bit = 0; bit < len * 8; bit++) {
+		memcpy(f.b, d, len);
+		f.b[bit / 8] ^= 1U << (bit % 8);
+		/* The statement after an ASSERT runs only when it fails. */
+		ASSERT_EQ(bit < magic_bits ? magic_err : err, decode(f.b, arg))
+			TH_LOG("%s: bit %zu", what, bit);
+	}
+}
+
+static int super_decode(const void *f, const void *arg)
+{
+	struct sc_super_info out;
+
+	(void)arg;
+	return sc_super_decode(f, &out);
+}
+
 TEST(super_every_bit_flip_rejected)
 {
 	u32 shifts[] = { 20, 27, 34 };
@@ -157,20 +190,11 @@ TEST(super_every_bit_flip_rejected)
 	for (k = 0; k < ARRAY_SIZE(shifts); k++) {
 		struct sc_super_info in = make_super(shifts[k], 1, 3, 5);
 		struct scratch_disk_super d;
-		size_t bit;
 
 		sc_super_encode(&d, &in);
-		for (bit = 0; bit < sizeof(d) * 8; bit++) {
-			struct scratch_disk_super f = d;
-			struct sc_super_info out;
-			int rc;
-
-			((u8 *)&f)[bit / 8] ^= 1U << (bit % 8);
-			rc = sc_super_decode(&f, &out);
-			/* A damaged magic means "not ours", anything else "damaged". */
-			ASSERT_EQ(bit < 64 ? -EMEDIUMTYPE : -EUCLEAN, rc)
-				TH_LOG("bit %zu", bit);
-		}
+		/* A damaged magic means "not ours", anything else "damaged". */
+		every_bit_flip(_metadata, &d, sizeof(d), super_decode, NULL,
+			       64, -EMEDIUMTYPE, -EUCLEAN, "superblock");
 	}
 }
 
@@ -358,6 +382,15 @@ static struct scratch_disk_seg forged_seg(u32 state, u64 seq, u32 nr_used, u32 r
 	return d;
 }
 
+/* @f, a flipped copy of header @arg, where @arg belongs. */
+static int seg_decode(const void *f, const void *arg)
+{
+	const struct scratch_disk_seg *d = arg;
+	struct sc_seg_info out;
+
+	return sc_seg_decode(f, uuid_a, le64toh(d->seg), &out);
+}
+
 TEST(seg_every_bit_flip_rejected)
 {
 	struct scratch_disk_seg d[3] = {
@@ -365,18 +398,12 @@ TEST(seg_every_bit_flip_rejected)
 		good_seg(0, 1, SCRATCH_SEG_FREE, 0),
 		good_seg(9, 5, SCRATCH_SEG_SEALED, 1ULL << 40),
 	};
-	size_t k, bit;
+	size_t k;
 
-	for (k = 0; k < ARRAY_SIZE(d); k++) {
-		for (bit = 0; bit < sizeof(d[k]) * 8; bit++) {
-			struct scratch_disk_seg f = d[k];
-			struct sc_seg_info out;
-
-			((u8 *)&f)[bit / 8] ^= 1U << (bit % 8);
-			ASSERT_EQ(-EUCLEAN, sc_seg_decode(&f, uuid_a, le64toh(d[k].seg), &out))
-				TH_LOG("header %zu bit %zu", k, bit);
-		}
-	}
+	/* Any damaged bit, the magic's too: -EUCLEAN. */
+	for (k = 0; k < ARRAY_SIZE(d); k++)
+		every_bit_flip(_metadata, &d[k], sizeof(d[k]), seg_decode, &d[k],
+			       0, 0, -EUCLEAN, "segment header");
 }
 
 TEST(seg_wrong_identity)
@@ -595,32 +622,28 @@ TEST(rec_roundtrip)
 
 TEST(rec_field_extremes_roundtrip)
 {
+	/* Every field at the top of its range, then at the bottom (length the other way). */
+	static const struct sc_rec_info ends[] = {
+		{
+			.gen = U32_MAX, .seq = UINT64_MAX, .tenant = U32_MAX, .type = 0xffff,
+			.xxh64 = UINT64_MAX, .length = 0, .atom_flags = SCRATCH_ATOM_USER_ALL,
+			.nr_parts = SCRATCH_MAX_PARTS,
+		},
+		{ .gen = 1, .seq = 1, .length = U32_MAX },
+	};
 	struct sc_rec_info in, out;
 	struct sc_geom g;
+	size_t i;
 
 	ASSERT_EQ(0, sc_geom_init(&g, 30));
-	in = make_rec(&g, g.first_page, 1ULL << 29);
-	in.gen = U32_MAX;
-	in.seq = UINT64_MAX;
-	in.tenant = U32_MAX;
-	in.type = 0xffff;
-	in.xxh64 = UINT64_MAX;
-	in.length = 0;
-	in.atom_flags = SCRATCH_ATOM_USER_ALL;
-	in.nr_parts = SCRATCH_MAX_PARTS;
-	ASSERT_EQ(0, rec_try(&g, &in, &out));
-	ASSERT_TRUE(rec_equal(&in, &out));
-
-	in.gen = 1;
-	in.seq = 1;
-	in.tenant = 0;
-	in.type = 0;
-	in.xxh64 = 0;
-	in.atom_flags = 0;
-	in.nr_parts = 0;
-	in.length = U32_MAX;
-	ASSERT_EQ(0, rec_try(&g, &in, &out));
-	ASSERT_TRUE(rec_equal(&in, &out));
+	for (i = 0; i < ARRAY_SIZE(ends); i++) {
+		/* Both: 512 MiB stored at the first payload page. */
+		in = ends[i];
+		in.page = g.first_page;
+		in.stored_len = 1ULL << 29;
+		ASSERT_EQ(0, rec_try(&g, &in, &out));
+		ASSERT_TRUE(rec_equal(&in, &out));
+	}
 }
 
 TEST(rec_largest_atom_every_shift)
@@ -667,28 +690,31 @@ TEST(rec_logical_length_is_u32)
 	ASSERT_EQ(-EUCLEAN, rec_try(&g, &in, &out));
 }
 
-TEST(rec_every_bit_flip_rejected)
-{
+/* A record and the segment it was written for. */
+struct rec_case {
 	struct sc_geom g;
 	struct sc_rec_info in;
+};
+
+static int rec_decode(const void *f, const void *arg)
+{
+	const struct rec_case *c = arg;
+	struct sc_rec_info out;
+
+	return sc_rec_decode(f, &c->g, c->in.gen, c->in.seq, &out);
+}
+
+TEST(rec_every_bit_flip_rejected)
+{
+	struct rec_case c;
 	struct scratch_disk_atom d;
-	size_t bit;
 
-	ASSERT_EQ(0, sc_geom_init(&g, 20));
-	in = make_rec(&g, 10, 5 * SC_PAGE + 17);
-	in.nr_parts = 3;
-	sc_rec_encode(&d, &in);
-	for (bit = 0; bit < sizeof(d) * 8; bit++) {
-		struct scratch_disk_atom f = d;
-		struct sc_rec_info out;
-		int rc;
-
-		((u8 *)&f)[bit / 8] ^= 1U << (bit % 8);
-		rc = sc_rec_decode(&f, &g, in.gen, in.seq, &out);
-		/* A record without its magic reads as an empty slot. */
-		ASSERT_EQ(bit < 32 ? -ENOENT : -EUCLEAN, rc)
-			TH_LOG("bit %zu", bit);
-	}
+	ASSERT_EQ(0, sc_geom_init(&c.g, 20));
+	c.in = make_rec(&c.g, 10, 5 * SC_PAGE + 17);
+	c.in.nr_parts = 3;
+	sc_rec_encode(&d, &c.in);
+	/* A record without its magic reads as an empty slot. */
+	every_bit_flip(_metadata, &d, sizeof(d), rec_decode, &c, 32, -ENOENT, -EUCLEAN, "record");
 }
 
 TEST(rec_other_incarnation)
