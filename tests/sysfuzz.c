@@ -343,6 +343,23 @@ static __u64 fz_len(struct fz *z)
 	}
 }
 
+/*
+ * COMMIT @a, @len bytes of @type, and put it in the ledger; @count is the
+ * kind's counter, @what names the call in a failure.
+ */
+static void fz_commit(struct fz *z, struct fz_atom *a, __u64 len, __u64 xxh, __u16 type,
+		      const char *what, __u64 *count)
+{
+	int r = st_commit(z->fd, &a->id, len, xxh, type, 0);
+
+	if (r)
+		fz_fail(z, "%s: %s", what, strerror(-r));
+	a->len = len;
+	a->commit_seq = __atomic_add_fetch(&sh->commit_seq, 1, __ATOMIC_SEQ_CST);
+	fz_ledger_add(a);
+	__atomic_add_fetch(count, 1, __ATOMIC_RELAXED);
+}
+
 /* An atom of random length; committed, aborted, or left reserved (the fd's close drops it). */
 static void fz_put(struct fz *z)
 {
@@ -367,13 +384,7 @@ static void fz_put(struct fz *z)
 	}
 	if (fate == 1)
 		return;
-	r = st_commit(z->fd, &a.id, len, XXH64(z->buf, len, 0), 1, 0);
-	if (r)
-		fz_fail(z, "COMMIT: %s", strerror(-r));
-	a.len = len;
-	a.commit_seq = __atomic_add_fetch(&sh->commit_seq, 1, __ATOMIC_SEQ_CST);
-	fz_ledger_add(&a);
-	__atomic_add_fetch(&sh->puts, 1, __ATOMIC_RELAXED);
+	fz_commit(z, &a, len, XXH64(z->buf, len, 0), 1, "COMMIT", &sh->puts);
 }
 
 /* An array: part table, then parts on page boundaries, each part tagged by its part id. */
@@ -411,13 +422,7 @@ static void fz_put_array(struct fz *z)
 	r = fz_write_range(z, z->buf, len, a.off);
 	if (r)
 		fz_fail(z, "write of an array: %s", strerror(-r));
-	r = st_commit(z->fd, &a.id, len, XXH64(tab, nr * sizeof(*tab), 0), 2, 0);
-	if (r)
-		fz_fail(z, "COMMIT array: %s", strerror(-r));
-	a.len = len;
-	a.commit_seq = __atomic_add_fetch(&sh->commit_seq, 1, __ATOMIC_SEQ_CST);
-	fz_ledger_add(&a);
-	__atomic_add_fetch(&sh->arrays, 1, __ATOMIC_RELAXED);
+	fz_commit(z, &a, len, XXH64(tab, nr * sizeof(*tab), 0), 2, "COMMIT array", &sh->arrays);
 }
 
 /* ---- reading ------------------------------------------------------------------------------ */
@@ -697,24 +702,21 @@ static void fz_map(struct fz *z)
 /* Something done to a live mapping; its bytes must not change. */
 static void fz_map_poke(struct fz *z)
 {
+	static const int advice[] = { MADV_DONTNEED, MADV_WILLNEED, MADV_COLD, MADV_PAGEOUT };
 	int i = (int)fz_below(z, FZ_MAPS);
 	unsigned char *p = z->map[i].p, *q;
 	size_t len = z->map[i].len, pl = ST_ROUND_UP(len, ST_PAGE);
+	__u64 what;
 
 	if (!p)
 		return;
-	switch (fz_below(z, 9)) {
+	what = fz_below(z, 9);
+	switch (what) {
 	case 0:
-		madvise(p, pl, MADV_DONTNEED);
-		break;
 	case 1:
-		madvise(p, pl, MADV_WILLNEED);
-		break;
 	case 2:
-		madvise(p, pl, MADV_COLD);
-		break;
 	case 3:
-		madvise(p, pl, MADV_PAGEOUT);
+		madvise(p, pl, advice[what]);
 		break;
 	case 4:
 		if (!mprotect(p, pl, PROT_READ | PROT_WRITE))
@@ -937,38 +939,61 @@ static void fz_fork(struct fz *z)
 	}
 }
 
+/* A put or a read, as this worker's tenant does them: the array tenant by parts. */
+static void fz_step_put(struct fz *z)
+{
+	if (z->tenant == FZ_ARRAY_TENANT && !fz_skip("array"))
+		fz_put_array(z);
+	else
+		fz_put(z);
+}
+
+static void fz_step_read(struct fz *z)
+{
+	if (z->tenant == FZ_ARRAY_TENANT)
+		fz_read_part(z);
+	else
+		fz_read(z);
+}
+
+/* A fork uses io_uring; without a ring, a read. */
+static void fz_step_fork(struct fz *z)
+{
+	if (z->ring_ok)
+		fz_fork(z);
+	else
+		fz_step_read(z);
+}
+
+/* The mix of operations: a draw below 100 picks the first whose bound is above it. */
+static const struct {
+	__u64 below;
+	void (*op)(struct fz *z);
+} fz_mix[] = {
+	{ 22, fz_step_put },
+	{ 45, fz_step_read },
+	{ 50, fz_read_direct },
+	{ 55, fz_read_batch },
+	{ 62, fz_map },
+	{ 72, fz_map_poke },
+	{ 79, fz_stat_present },
+	{ 83, fz_sync },
+	{ 85, fz_verify },
+	{ 86, fz_scrub },
+	{ 92, fz_garbage },
+	{ 95, fz_churn },
+	{ 97, fz_step_fork },
+	{ 100, fz_step_read },
+};
+
 static void fz_step(struct fz *z)
 {
 	__u64 x = fz_below(z, 100);
+	size_t i = 0;
 
-	if (x < 22)
-		z->tenant == FZ_ARRAY_TENANT && !fz_skip("array") ? fz_put_array(z) : fz_put(z);
-	else if (x < 45)
-		z->tenant == FZ_ARRAY_TENANT ? fz_read_part(z) : fz_read(z);
-	else if (x < 50)
-		fz_read_direct(z);
-	else if (x < 55)
-		fz_read_batch(z);
-	else if (x < 62)
-		fz_map(z);
-	else if (x < 72)
-		fz_map_poke(z);
-	else if (x < 79)
-		fz_stat_present(z);
-	else if (x < 83)
-		fz_sync(z);
-	else if (x < 85)
-		fz_verify(z);
-	else if (x < 86)
-		fz_scrub(z);
-	else if (x < 92)
-		fz_garbage(z);
-	else if (x < 95)
-		fz_churn(z);
-	else if (x < 97 && z->ring_ok)
-		fz_fork(z);
-	else
-		z->tenant == FZ_ARRAY_TENANT ? fz_read_part(z) : fz_read(z);
+	while (x >= fz_mix[i].below)
+		i++;
+	fz_mix[i].op(z);
 }
 
 static __u64 fz_now_ms(void)
