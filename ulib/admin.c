@@ -3,7 +3,8 @@
  * Administration: the control device's calls (attach, detach, features, list)
  * and the status of a space read from sysfs, for scratchctl and any other
  * program that manages spaces.  Each ioctl is one designated-initializer
- * struct and one __sys_ioctl(); errnos come back as they are.
+ * struct and one __sys_ioctl() (GET_FEATURES: __scratch_get_features(), as
+ * scratch_space_open() asks it); errnos come back as they are.
  */
 #include <dirent.h>
 #include <limits.h>
@@ -58,14 +59,14 @@ void scratch_ctl_close(struct scratch_ctl *c)
 __scratch_export
 int scratch_ctl_features(struct scratch_ctl *c, struct scratch_module_features *f, size_t size)
 {
-	struct scratch_features k = { .size = sizeof(k) };
+	struct scratch_features k;
 	struct scratch_module_features out;
 	int ret;
 
 	if (!c || !f || size < SC_MODULE_FEATURES_SIZE_1_1)
 		return -EINVAL;
-	ret = __sys_ioctl(c->fd, SCRATCH_IOC_GET_FEATURES, &k);
-	if (ret < 0)
+	ret = __scratch_get_features(c->fd, &k);
+	if (ret)
 		return ret;
 	out = (struct scratch_module_features){
 		.features = k.features, .abi_version = k.abi_version,

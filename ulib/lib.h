@@ -85,6 +85,7 @@ uint64_t __scratch_part_table_bytes(uint32_t nr_parts);
 int __scratch_check_flags(unsigned int flags, unsigned int all);
 
 /* space.c */
+int __scratch_get_features(int fd, struct scratch_features *k);
 int __scratch_stat(struct scratch *s, struct scratch_id id, struct scratch_stat *st);
 int __scratch_gone(struct scratch *s, struct scratch_id id, int err);
 bool __scratch_verify(const struct scratch *s, unsigned int flags);

@@ -13,11 +13,21 @@
 #include "lib.h"
 #include "syscall.h"
 
+/* GET_FEATURES on a space's node or the control device: 0 or -errno. */
+int __scratch_get_features(int fd, struct scratch_features *k)
+{
+	int ret;
+
+	*k = (struct scratch_features){ .size = sizeof(*k) };
+	ret = __sys_ioctl(fd, SCRATCH_IOC_GET_FEATURES, k);
+	return ret < 0 ? ret : 0;
+}
+
 __scratch_export
 int scratch_space_open(const char *path, uint32_t tenant, unsigned int flags,
 		       unsigned int queue_depth, struct scratch **sp)
 {
-	struct scratch_features feat = { .size = sizeof(feat) };
+	struct scratch_features feat;
 	struct scratch_tenant tn = { .size = sizeof(tn), .tenant = tenant };
 	struct scratch *s;
 	int ret;
@@ -36,7 +46,7 @@ int scratch_space_open(const char *path, uint32_t tenant, unsigned int flags,
 		goto err_free;
 	s->fd = ret;
 	/* A character device that does not answer GET_FEATURES is not a space. */
-	ret = __sys_ioctl(s->fd, SCRATCH_IOC_GET_FEATURES, &feat);
+	ret = __scratch_get_features(s->fd, &feat);
 	if (ret == -ENOTTY || ret == -EINVAL)
 		ret = -ENODEV;
 	if (ret < 0)
