@@ -21,6 +21,13 @@ static const char usage_text[] =
 "        smallest region, from 1M to 1G).  --format refuses a region that\n"
 "        holds a file system, RAID, LVM, swap or partition table signature\n"
 "        unless --force is given.\n"
+"  scan [--json]\n"
+"        The scratch regions that start a block device on this host: device,\n"
+"        space uuid, member index and count, size, and whether it is in use.\n"
+"  assemble UUID|--all [--json]\n"
+"        Attach the space UUID (every space found, with --all) from the\n"
+"        devices its members are on today, in its order; refuse one with a\n"
+"        member missing, naming it.\n"
 "  detach N|scratchN|/dev/scratchN\n"
 "        Sync and detach a space.\n"
 "  status [N] [--json]\n"
@@ -173,6 +180,8 @@ static const struct {
 	{ "part",	cmd_part },
 	{ "scrub",	cmd_scrub },	/* cmd_scrub.c */
 	{ "fsck",	cmd_fsck },	/* cmd_fsck.c */
+	{ "scan",	cmd_scan },	/* cmd_assemble.c */
+	{ "assemble",	cmd_assemble },
 };
 
 int main(int argc, char **argv)

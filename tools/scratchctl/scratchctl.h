@@ -2,7 +2,7 @@
 /*
  * scratchctl's shared declarations: exit codes, the one-line error report,
  * the option parser every command uses, and the command functions, one
- * group per file (cmd_space.c, cmd_atom.c, cmd_scrub.c, cmd_fsck.c).  Every
+ * group per file (cmd_space.c, cmd_atom.c, cmd_scrub.c, cmd_fsck.c, cmd_assemble.c).  Every
  * call to the module goes through libscratch.
  */
 #ifndef SCRATCHCTL_H
@@ -117,5 +117,6 @@ cmd_fn cmd_attach, cmd_detach, cmd_status, cmd_features, cmd_ls;	/* cmd_space.c 
 cmd_fn cmd_put, cmd_get, cmd_cat, cmd_stat, cmd_part;			/* cmd_atom.c */
 cmd_fn cmd_scrub;							/* cmd_scrub.c */
 cmd_fn cmd_fsck;							/* cmd_fsck.c */
+cmd_fn cmd_scan, cmd_assemble;						/* cmd_assemble.c */
 
 #endif /* SCRATCHCTL_H */

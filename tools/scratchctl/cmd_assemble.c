@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * scan and assemble: find scratch regions on the host's block devices by their
+ * superblocks (the space's uuid, the region's index, the member count) and attach
+ * a space from whatever names its members have today, in its order, the way
+ * `mdadm --assemble --scan` and `zpool import` do.  Regions are found at the start
+ * of a device or partition only: a region at an offset inside a device must be
+ * attached by name.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scratchctl.h"
+#include "core.h"
+
+#define SCAN_MAX	256
+
+struct found {
+	char			dev[64];	/* /dev/NAME */
+	struct sc_super_info	si;
+	bool			busy;		/* claimed: attached (or mounted) */
+	bool			backup;		/* the primary superblock was unusable */
+};
+
+static void uuid_str(const u8 *u, char *buf)
+{
+	static const int dash[] = { 4, 6, 8, 10 };
+	int i, k = 0, p = 0;
+
+	for (i = 0; i < 16; i++) {
+		if (k < 4 && i == dash[k]) {
+			buf[p++] = '-';
+			k++;
+		}
+		p += sprintf(buf + p, "%02x", u[i]);
+	}
+}
+
+/* 32 hex digits, dashes anywhere ignored. */
+static bool uuid_parse(const char *s, u8 *u)
+{
+	int n = 0, hi = -1;
+
+	for (; *s; s++) {
+		int v;
+
+		if (*s == '-')
+			continue;
+		if (*s >= '0' && *s <= '9')
+			v = *s - '0';
+		else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
+			v = (*s | 0x20) - 'a' + 10;
+		else
+			return false;
+		if (hi < 0) {
+			hi = v;
+			continue;
+		}
+		if (n == 16)
+			return false;
+		u[n++] = (u8)(hi << 4 | v);
+		hi = -1;
+	}
+	return n == 16 && hi < 0;
+}
+
+/* The superblock of /dev/@name, if it starts a scratch region: 1, else 0. */
+static int probe_dev(const char *name, struct found *f)
+{
+	struct scratch_disk_super sb[2];
+	int fd, ok = 0;
+
+	snprintf(f->dev, sizeof(f->dev), "/dev/%s", name);
+	fd = open(f->dev, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, sb, sizeof(sb[0]), 0) == (ssize_t)sizeof(sb[0]) &&
+	    sc_super_why(&sb[0], &f->si) == SC_WHY_OK) {
+		ok = 1;
+		f->backup = false;
+	} else if (pread(fd, &sb[1], sizeof(sb[1]), SC_PAGE) == (ssize_t)sizeof(sb[1]) &&
+		   sc_super_why(&sb[1], &f->si) == SC_WHY_OK) {
+		ok = 1;
+		f->backup = true;
+	}
+	close(fd);
+	if (!ok)
+		return 0;
+	/* The module claims its members exclusively, as a mount does. */
+	fd = open(f->dev, O_RDONLY | O_EXCL | O_CLOEXEC);
+	f->busy = fd < 0 && errno == EBUSY;
+	if (fd >= 0)
+		close(fd);
+	return 1;
+}
+
+/* Every scratch region at the start of a block device; the count. */
+static unsigned int scan(struct found *out, unsigned int cap)
+{
+	DIR *dir = opendir("/sys/class/block");
+	struct dirent *d;
+	unsigned int n = 0;
+
+	while (dir && n < cap && (d = readdir(dir))) {
+		if (d->d_name[0] == '.' || strlen(d->d_name) > 50)
+			continue;
+		n += (unsigned int)probe_dev(d->d_name, &out[n]);
+	}
+	if (dir)
+		closedir(dir);
+	return n;
+}
+
+static int cmp_found(const void *a, const void *b)
+{
+	const struct found *x = a, *y = b;
+	int c = memcmp(x->si.uuid, y->si.uuid, sizeof(x->si.uuid));
+
+	if (c)
+		return c;
+	if (x->si.region_idx != y->si.region_idx)
+		return x->si.region_idx < y->si.region_idx ? -1 : 1;
+	return strcmp(x->dev, y->dev);
+}
+
+int cmd_scan(int argc, char **argv)
+{
+	struct opts o = { .cmd = "scan", .common = OPT_JSON };
+	struct found *f = calloc(SCAN_MAX, sizeof(*f));
+	unsigned int n, i;
+	char u[40];
+
+	if (opts_stop(&o, argc, argv)) {
+		free(f);
+		return o.status;
+	}
+	if (optind < argc) {
+		free(f);
+		return usage_error("scan: no operand expected");
+	}
+	if (!f) {
+		report(CTX_ANY, -ENOMEM, "scan");
+		return EXIT_ERR;
+	}
+	n = scan(f, SCAN_MAX);
+	qsort(f, n, sizeof(*f), cmp_found);
+	if (o.json)
+		printf("[");
+	for (i = 0; i < n; i++) {
+		uuid_str(f[i].si.uuid, u);
+		if (o.json) {
+			printf("%s\n  {\"device\": ", i ? "," : "");
+			json_str(f[i].dev);
+			printf(", \"uuid\": \"%s\", \"index\": %u, \"members\": %u, \"bytes\": %llu, "
+			       "\"seg_size\": %llu, \"state\": \"%s\", \"backup_superblock\": %s}",
+			       u, f[i].si.region_idx, f[i].si.nr_regions,
+			       (ull)f[i].si.region_len, 1ULL << f[i].si.seg_shift,
+			       f[i].busy ? "in-use" : "free", f[i].backup ? "true" : "false");
+		} else {
+			printf("%s  uuid %s  member %u of %u  %llu bytes  %s%s\n", f[i].dev, u,
+			       f[i].si.region_idx, f[i].si.nr_regions, (ull)f[i].si.region_len,
+			       f[i].busy ? "in use" : "free",
+			       f[i].backup ? "  (primary superblock unusable)" : "");
+		}
+	}
+	if (o.json)
+		printf("%s]\n", n ? "\n" : "");
+	free(f);
+	return EXIT_OK;
+}
+
+/*
+ * Attach the space @uuid from the regions in @f (sorted): 0 and its id in @id, or
+ * EXIT_ERR after a message that names what is wrong.
+ */
+static int assemble_one(const struct found *f, unsigned int n, const u8 *uuid, uint32_t *id)
+{
+	struct scratch_region spec[SCRATCH_MAX_REGIONS];
+	const struct found *m[SCRATCH_MAX_REGIONS] = { NULL };
+	unsigned int i, want = 0;
+	struct scratch_ctl *ctl;
+	char u[40];
+	int ret;
+
+	uuid_str(uuid, u);
+	for (i = 0; i < n; i++) {
+		if (memcmp(f[i].si.uuid, uuid, 16))
+			continue;
+		want = f[i].si.nr_regions;
+		if (want > SCRATCH_MAX_REGIONS || f[i].si.region_idx >= want)
+			continue;
+		if (m[f[i].si.region_idx]) {
+			complain("assemble %s: member %u found twice (%s and %s)", u,
+				 f[i].si.region_idx, m[f[i].si.region_idx]->dev, f[i].dev);
+			return EXIT_ERR;
+		}
+		m[f[i].si.region_idx] = &f[i];
+	}
+	if (!want) {
+		complain("assemble %s: no member found", u);
+		return EXIT_ERR;
+	}
+	for (i = 0; i < want; i++) {
+		if (!m[i]) {
+			complain("assemble %s: member %u of %u is missing", u, i, want);
+			return EXIT_ERR;
+		}
+		if (m[i]->busy) {
+			complain("assemble %s: member %u (%s) is in use: already attached?", u, i,
+				 m[i]->dev);
+			return EXIT_ERR;
+		}
+		spec[i] = (struct scratch_region){ .path = m[i]->dev, .length = m[i]->si.region_len };
+	}
+	ctl = ctl_open();
+	if (!ctl)
+		return EXIT_ERR;
+	ret = scratch_ctl_attach(ctl, spec, want, 0, 0, id);
+	scratch_ctl_close(ctl);
+	if (ret < 0) {
+		report(CTX_ATTACH, ret, "assemble %s", u);
+		return EXIT_ERR;
+	}
+	return EXIT_OK;
+}
+
+/* Is any region of @uuid in use (its space attached already)? */
+static bool uuid_busy(const struct found *f, unsigned int n, const u8 *uuid)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (!memcmp(f[i].si.uuid, uuid, 16) && f[i].busy)
+			return true;
+	return false;
+}
+
+static void assembled(const struct opts *o, bool *first, const u8 *uuid, uint32_t id)
+{
+	char u[40];
+
+	uuid_str(uuid, u);
+	if (o->json)
+		printf("%s\n  {\"uuid\": \"%s\", \"space\": \"scratch%u\"}", *first ? "" : ",", u, id);
+	else
+		printf("scratch%u\n", id);
+	*first = false;
+}
+
+int cmd_assemble(int argc, char **argv)
+{
+	static const struct option own[] = {
+		{ "all",	no_argument,	NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = { .cmd = "assemble", .common = OPT_JSON, .own = own, .own_short = "a" };
+	struct found *f;
+	bool all = false, first = true;
+	unsigned int n, i;
+	uint32_t id;
+	int c, rc = EXIT_OK;
+	u8 uuid[16];
+
+	while ((c = opts_next(&o, argc, argv)) > 0)
+		all = true;
+	if (c < 0)
+		return o.status;
+	if (all ? optind < argc : optind + 1 != argc)
+		return usage_error("assemble: give one UUID or --all");
+	if (!all && !uuid_parse(argv[optind], uuid))
+		return usage_error("assemble: '%s' is not a uuid", argv[optind]);
+	f = calloc(SCAN_MAX, sizeof(*f));
+	if (!f) {
+		report(CTX_ANY, -ENOMEM, "assemble");
+		return EXIT_ERR;
+	}
+	n = scan(f, SCAN_MAX);
+	qsort(f, n, sizeof(*f), cmp_found);
+	if (o.json)
+		printf("[");
+	if (!all) {
+		rc = assemble_one(f, n, uuid, &id);
+		if (rc == EXIT_OK)
+			assembled(&o, &first, uuid, id);
+	}
+	/* --all: each uuid once (sorted: at its first region), skipping spaces attached already. */
+	for (i = 0; all && i < n; i++) {
+		if ((i && !memcmp(f[i].si.uuid, f[i - 1].si.uuid, 16)) ||
+		    uuid_busy(f, n, f[i].si.uuid))
+			continue;
+		if (assemble_one(f, n, f[i].si.uuid, &id))
+			rc = EXIT_ERR;
+		else
+			assembled(&o, &first, f[i].si.uuid, id);
+	}
+	if (o.json)
+		printf("%s]\n", first ? "" : "\n");
+	free(f);
+	return rc;
+}
