@@ -11,7 +11,7 @@
 #include "scratchctl.h"
 
 static const char usage_text[] =
-"usage: " PROG " COMMAND [ARGS]\n"
+"usage: " PROG " COMMAND [ARGS]    (" PROG " --version, " PROG " COMMAND --help)\n"
 "\n"
 "  attach [--format [--force]] [--seg-size SIZE] DEV[:OFFSET[:LENGTH]]...\n"
 "        Attach block devices (or byte ranges of them) as one space and print\n"
@@ -184,6 +184,23 @@ static const struct {
 	{ "assemble",	cmd_assemble },
 };
 
+/* The tool's, the library's it runs with, and the loaded module's versions. */
+static int version(void)
+{
+	char mod[64] = "not loaded";
+	FILE *f = fopen("/sys/module/scratch/version", "r");
+
+	if (f) {
+		if (!fgets(mod, sizeof(mod), f))
+			snprintf(mod, sizeof(mod), "unknown");
+		mod[strcspn(mod, "\n")] = 0;
+		fclose(f);
+	}
+	printf("scratchctl %s (libscratch %s, module %s)\n", LIBSCRATCH_VERSION, scratch_version(),
+	       mod);
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	size_t i;
@@ -192,6 +209,8 @@ int main(int argc, char **argv)
 		return usage_error("no command given");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
 		return help();
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
+		return version();
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
