@@ -12,7 +12,7 @@ UNITS       := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 TEST_COMMON := $(patsubst %.c,$(B)/obj/%.o,$(wildcard tests/common/*.c))
 # Their header, tests/common/scratch_test.h, for every test object: #include "scratch_test.h".
 # (tests/lib/ objects get it from mk/lib.mk, whose pattern is the more specific one.)
-$(B)/obj/tests/%.o: XCPPFLAGS := -Itests/common
+$(B)/obj/tests/%.o $(B)/san/tests/%.o: XCPPFLAGS := -Itests/common
 # mk/lib.mk, read before this file, cannot name them in its rule: they join here.
 $(LIBTESTS): $(TEST_COMMON)
 TEST_LIBS   := -static -pthread -luring -lxxhash
@@ -27,7 +27,7 @@ $(B)/tests/%: $(B)/obj/tests/%.o $(TEST_COMMON)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(TEST_LIBS)
 
-$(B)/unit/%: $(B)/san/tests/unit/%.o $(B)/san/kmod/core.o
+$(B)/unit/%: $(B)/san/tests/unit/%.o $(B)/san/kmod/core.o $(B)/san/tests/common/sh.o
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ -lxxhash
 

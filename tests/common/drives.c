@@ -204,28 +204,3 @@ int st_drop_sys_admin(void)
 		return -errno;
 	return 0;
 }
-
-/* Run a shell command; its exit status, its stdout (up to @cap bytes) in @out; logged as TAP. */
-int st_sh(char *out, size_t cap, const char *fmt, ...)
-{
-	char cmd[1024];
-	size_t n = 0;
-	va_list ap;
-	FILE *f;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	f = popen(cmd, "r");
-	if (!f)
-		return -errno;
-	while (n + 1 < cap && fgets(out + n, (int)(cap - n), f))
-		n += strlen(out + n);
-	out[n] = 0;
-	while (fgetc(f) != EOF)
-		;
-	st = pclose(f);
-	fprintf(stderr, "# $ %s -> %d\n", cmd, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}

@@ -41,6 +41,7 @@
 #include <liburing.h>
 #include <xxhash.h>
 #include <uapi/scratch.h>
+#include "sh.h"
 #include "scratch_format.h"
 
 #define ST_PAGE		4096ULL
@@ -195,8 +196,6 @@ int st_write_file(const char *path, const char *fmt, ...)
 int st_drop_caches(void);
 /* Drop CAP_SYS_ADMIN from this process (a forked child's). */
 int st_drop_sys_admin(void);
-/* Run a shell command; its exit status, its stdout (up to @cap bytes) in @out; logged. */
-int st_sh(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* ---- patterns.c: ids and byte patterns ------------------------------------------ */
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "kselftest_harness.h"
 #include "core.h"
+#include "sh.h"
 
 static void __attribute__((constructor)) line_buffered(void)
 {
@@ -234,28 +235,9 @@ static int write_at(const struct image *im, const void *buf, size_t len, u64 off
 
 static char out[65536];
 
-/* Run scratchctl with @fmt's arguments; its exit status; stdout in out[]. */
-static int fsck(const char *fmt, ...)
-{
-	char args[512], cmd[1024];
-	size_t n = 0;
-	va_list ap;
-	FILE *f;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
-	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "%s %s 2>/dev/null", scratchctl(), args);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	while (n + 1 < sizeof(out) && fgets(out + n, sizeof(out) - n, f))
-		n += strlen(out + n);
-	out[n] = 0;
-	st = pclose(f);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+/* Run scratchctl with @fmt's arguments (a literal); its exit status; stdout in out[]. */
+#define fsck(fmt, ...) \
+	st_sh(out, sizeof(out), "%s " fmt " 2>/dev/null", scratchctl(), ##__VA_ARGS__)
 
 static const char *idstr(const struct scratch_id *id)
 {

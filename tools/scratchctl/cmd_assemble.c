@@ -128,27 +128,34 @@ static int cmp_found(const void *a, const void *b)
 	return strcmp(x->dev, y->dev);
 }
 
+/* The regions found, sorted by uuid then index, and their count in @n; free() it.  NULL: ENOMEM. */
+static struct found *scan_sorted(const char *cmd, unsigned int *n)
+{
+	struct found *f = calloc(SCAN_MAX, sizeof(*f));
+
+	if (!f) {
+		report(CTX_ANY, -ENOMEM, "%s", cmd);
+		return NULL;
+	}
+	*n = scan(f, SCAN_MAX);
+	qsort(f, *n, sizeof(*f), cmp_found);
+	return f;
+}
+
 int cmd_scan(int argc, char **argv)
 {
 	struct opts o = { .cmd = "scan", .common = OPT_JSON };
-	struct found *f = calloc(SCAN_MAX, sizeof(*f));
+	struct found *f;
 	unsigned int n, i;
 	char u[40];
 
-	if (opts_stop(&o, argc, argv)) {
-		free(f);
+	if (opts_stop(&o, argc, argv))
 		return o.status;
-	}
-	if (optind < argc) {
-		free(f);
+	if (optind < argc)
 		return usage_error("scan: no operand expected");
-	}
-	if (!f) {
-		report(CTX_ANY, -ENOMEM, "scan");
+	f = scan_sorted("scan", &n);
+	if (!f)
 		return EXIT_ERR;
-	}
-	n = scan(f, SCAN_MAX);
-	qsort(f, n, sizeof(*f), cmp_found);
 	if (o.json)
 		printf("[");
 	for (i = 0; i < n; i++) {
@@ -274,13 +281,9 @@ int cmd_assemble(int argc, char **argv)
 		return usage_error("assemble: give one UUID or --all");
 	if (!all && !uuid_parse(argv[optind], uuid))
 		return usage_error("assemble: '%s' is not a uuid", argv[optind]);
-	f = calloc(SCAN_MAX, sizeof(*f));
-	if (!f) {
-		report(CTX_ANY, -ENOMEM, "assemble");
+	f = scan_sorted("assemble", &n);
+	if (!f)
 		return EXIT_ERR;
-	}
-	n = scan(f, SCAN_MAX);
-	qsort(f, n, sizeof(*f), cmp_found);
 	if (o.json)
 		printf("[");
 	if (!all) {
