@@ -246,7 +246,22 @@ struct scratch_space_status {
 	uint64_t	verified;	/* verifications passed since attach */
 	uint64_t	bad;		/* atoms that failed verification since attach */
 	uint64_t	write_errors;	/* write errors since attach */
-	uint64_t	reserved[8];
+	uint8_t		uuid[16];	/* the space's (zero from a module without it) */
+	uint64_t	reserved[6];
+};
+
+/* One member (region) of a space. */
+struct scratch_member {
+	uint32_t	index;		/* its position in the space */
+	uint32_t	major;		/* of its block device */
+	uint32_t	minor;
+	uint32_t	reserved0;
+	uint64_t	offset;		/* bytes into the device */
+	uint64_t	length;		/* bytes of the device it uses */
+	uint64_t	read_errors;	/* I/O errors it returned since attach */
+	uint64_t	write_errors;
+	char		name[32];	/* the kernel's name of the device (nvme0n1) */
+	uint64_t	reserved[4];
 };
 
 /*
@@ -256,6 +271,13 @@ struct scratch_space_status {
  */
 int scratch_space_list(uint32_t *ids, unsigned int cap);
 int scratch_space_status(uint32_t space_id, struct scratch_space_status *st, size_t size);
+/*
+ * Any thread, no handle: the members of a space in its order, each @size
+ * bytes after the last (sizeof(*members)); returns how many it has, which may
+ * exceed cap.
+ */
+int scratch_space_members(uint32_t space_id, struct scratch_member *members, unsigned int cap,
+			  size_t size);
 
 /* One step of a scrub (CAP_SYS_ADMIN): what it checked and dropped. */
 struct scratch_scrub_stats {

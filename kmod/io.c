@@ -60,7 +60,11 @@ static ssize_t sc_read_all(struct sc_region *r, u64 dpos, struct kiocb *iocb,
 		iov_iter_revert(to, done + max_t(ssize_t, ret, 0));
 		if (ret > 0)
 			return -EAGAIN;
-		return ret ? ret : -EIO;
+		if (!ret || ret == -EIO) {
+			atomic64_inc(&r->read_errors);
+			return -EIO;
+		}
+		return ret;
 	}
 	return done;
 }

@@ -157,11 +157,13 @@ struct sc_region {
 	struct file *file;	/* O_RDWR|O_EXCL: the claim, I/O, page cache */
 	struct file *ro_file;	/* O_RDONLY: the vm_file of user mappings */
 	struct block_device *bdev;
-	char *path;
 	u64 dev_off;		/* byte offset of the region in its device */
 	u64 len;		/* bytes of the device the region covers */
 	u64 first_seg;		/* space-wide index of its first segment */
 	u64 nr_segs;
+	/* I/O errors the region returned since attach (sysfs members): */
+	atomic64_t read_errors;	/* reads of atoms and their checks */
+	atomic64_t write_errors; /* writebacks that failed (each dropped unsynced atoms) */
 	/* Under space->lock: */
 	struct list_head free;	/* FREE segments, ready for reuse */
 	u32 nr_free;

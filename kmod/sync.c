@@ -75,6 +75,7 @@ static void sc_region_lose_unsynced(struct sc_space *s, u32 ri, int err)
 	}
 	errseq_set(&s->wb_err, err);
 	atomic64_inc(&s->wb_errors);
+	atomic64_inc(&r->write_errors);
 	pr_warn_ratelimited("scratch%d: %pD: write error %d: %u atom(s) not yet synced dropped\n",
 			    s->id, r->file, err, n);
 }

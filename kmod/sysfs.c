@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* /sys/class/scratch/scratchN/: one number per file, from the space's counters. */
+/*
+ * /sys/class/scratch/scratchN/: one number per file, from the space's counters;
+ * its uuid, and its members one per line.
+ */
+#include <linux/blk_types.h>
 #include <linux/device.h>
 #include <linux/sysfs.h>
 #include "scratch_priv.h"
@@ -32,6 +36,37 @@ SC_INFO_ATTR(unverified, info.unverified);
 SC_INFO_ATTR(verified, info.verified);
 SC_INFO_ATTR(bad, info.bad);
 SC_INFO_ATTR(write_errors, info.write_errors);
+
+/* uuid: the space's, as every region's superblock carries it (scratchctl assemble). */
+static ssize_t uuid_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%pUb\n", dev_to_space(dev)->uuid);
+}
+static DEVICE_ATTR_RO(uuid);
+
+/*
+ * members: one line per region, in the space's order:
+ * "INDEX DEVICE MAJ:MIN OFFSET LENGTH READ_ERRORS WRITE_ERRORS", DEVICE the
+ * kernel's name of the block device, the errors those the region returned
+ * since attach.
+ */
+static ssize_t members_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct sc_space *s = dev_to_space(dev);
+	int len = 0;
+	u32 i;
+
+	for (i = 0; i < s->nr_regions; i++) {
+		struct sc_region *r = &s->regions[i];
+
+		len += sysfs_emit_at(buf, len, "%u %pg %u:%u %llu %llu %lld %lld\n", i, r->bdev,
+				     MAJOR(r->bdev->bd_dev), MINOR(r->bdev->bd_dev), r->dev_off,
+				     r->len, (long long)atomic64_read(&r->read_errors),
+				     (long long)atomic64_read(&r->write_errors));
+	}
+	return len;
+}
+static DEVICE_ATTR_RO(members);
 
 /*
  * broker_tenants: 0 (default) lets whoever can open /dev/scratchN pick its
@@ -101,6 +136,8 @@ static struct attribute *sc_space_attrs[] = {
 	&dev_attr_verified.attr,
 	&dev_attr_bad.attr,
 	&dev_attr_write_errors.attr,
+	&dev_attr_uuid.attr,
+	&dev_attr_members.attr,
 	&dev_attr_broker_tenants.attr,
 	&dev_attr_tenant_max_segments.attr,
 	&dev_attr_tenant_max_reserved.attr,

@@ -267,6 +267,8 @@ static int scratch_verify_atom(struct sc_space *s, struct sc_segment *seg, u32 s
 	ret = sc_check_atom(s, seg, &a);
 	if (ret == -EBADMSG && sc_past_dev_end(s, seg, &a))
 		ret = -EIO;
+	if (ret == -EIO)
+		atomic64_inc(&sc_seg_region(s, seg)->read_errors);
 
 	spin_lock(&s->lock);
 	state = &seg->atoms[slot].state;

@@ -105,8 +105,25 @@ static int touch_in_child(volatile unsigned char *p, size_t len)
 	return status;
 }
 
+/* Member 0's read and write error counts (sysfs members); -1 each if unreadable. */
+static void member_errors(__u32 space, long long *rd, long long *wr)
+{
+	char path[96];
+	FILE *f;
+
+	*rd = *wr = -1;
+	snprintf(path, sizeof(path), "/sys/class/scratch/scratch%u/members", space);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fscanf(f, "%*u %*s %*u:%*u %*u %*u %lld %lld", rd, wr) != 2)
+		*rd = *wr = -1;
+	fclose(f);
+}
+
 ST_TEST_F_TIMEOUT(we, write_error_drops_unsynced, 300)
 {
+	long long rd, wr;
 	struct st_atom a[NA], b[NA], c[NA];
 	unsigned char page[ST_PAGE];
 	struct scratch_id rid;
@@ -139,6 +156,10 @@ ST_TEST_F_TIMEOUT(we, write_error_drops_unsynced, 300)
 	EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS) TH_LOG("child status %#x", st);
 	ASSERT_EQ(0, st_munmap(p, b[0].len));
 	EXPECT_LT(0ULL, st_counter(self->sp.id, "write_errors"));
+	/* The member that failed counts it. */
+	member_errors(self->sp.id, &rd, &wr);
+	EXPECT_EQ(0, rd);
+	EXPECT_LT(0, wr);
 
 	ASSERT_EQ(0, flakey(FL_UP));
 	/* Every fd hears of the error once, as fsync(2) reports writeback errors. */
@@ -184,6 +205,7 @@ ST_TEST_F_TIMEOUT(we, failed_writeback_never_read_back, 300)
 /* Read errors are errors: never zeros or stale bytes, and the atom is intact after. */
 ST_TEST_F_TIMEOUT(we, read_error_is_eio, 300)
 {
+	long long rd, wr;
 	unsigned char *buf = malloc(ALEN);
 	struct st_atom a[NA];
 	int i;
@@ -199,6 +221,10 @@ ST_TEST_F_TIMEOUT(we, read_error_is_eio, 300)
 		EXPECT_EQ(-1, n) TH_LOG("atom %d: read %zd bytes from a failing drive", i, n);
 		EXPECT_EQ(EIO, errno);
 	}
+	/* The member counts its read errors: one at least for each failed read. */
+	member_errors(self->sp.id, &rd, &wr);
+	EXPECT_LE(NA, rd);
+	EXPECT_EQ(0, wr);
 	ASSERT_EQ(0, flakey(FL_UP));
 	for (i = 0; i < NA; i++)
 		EXPECT_EQ(0, st_verify(self->sp.fd, &a[i])) TH_LOG("atom %d", i);

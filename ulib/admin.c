@@ -207,10 +207,10 @@ int scratch_space_list(uint32_t *ids, unsigned int cap)
 	return n;
 }
 
-/* One number from /sys/class/scratch/scratchN/@attr. */
-static int sc_sysfs_u64(uint32_t id, const char *attr, uint64_t *v)
+/* The text of /sys/class/scratch/scratchN/@attr, NUL-terminated, in @buf; its length. */
+static int sc_sysfs_read(uint32_t id, const char *attr, char *buf, size_t cap)
 {
-	char path[128], buf[64];
+	char path[128];
 	ssize_t n;
 	int fd;
 
@@ -218,13 +218,79 @@ static int sc_sysfs_u64(uint32_t id, const char *attr, uint64_t *v)
 	fd = __sys_open(path, O_RDONLY);
 	if (fd < 0)
 		return fd;
-	n = __sys_pread(fd, buf, sizeof(buf) - 1, 0);
+	n = __sys_pread(fd, buf, cap - 1, 0);
 	__sys_close(fd);
 	if (n <= 0)
 		return n < 0 ? (int)n : -EIO;
 	buf[n] = '\0';
+	return (int)n;
+}
+
+/* One number from /sys/class/scratch/scratchN/@attr. */
+static int sc_sysfs_u64(uint32_t id, const char *attr, uint64_t *v)
+{
+	char buf[64];
+	int n = sc_sysfs_read(id, attr, buf, sizeof(buf));
+
+	if (n < 0)
+		return n;
 	*v = strtoull(buf, NULL, 10);
 	return 0;
+}
+
+/* The space's uuid from sysfs ("8-4-4-4-12" hex); left zero if absent or malformed. */
+static void sc_sysfs_uuid(uint32_t id, uint8_t *uuid)
+{
+	char buf[64];
+	unsigned int b[16];
+	int i;
+
+	if (sc_sysfs_read(id, "uuid", buf, sizeof(buf)) < 36 ||
+	    sscanf(buf, "%2x%2x%2x%2x-%2x%2x-%2x%2x-%2x%2x-%2x%2x%2x%2x%2x%2x",
+		   &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6], &b[7], &b[8], &b[9],
+		   &b[10], &b[11], &b[12], &b[13], &b[14], &b[15]) != 16)
+		return;
+	for (i = 0; i < 16; i++)
+		uuid[i] = (uint8_t)b[i];
+}
+
+#define SC_MEMBER_SIZE_1_1	SC_SIZE_TO(struct scratch_member, reserved)
+
+__scratch_export
+int scratch_space_members(uint32_t space_id, struct scratch_member *members, unsigned int cap,
+			  size_t size)
+{
+	char buf[8192], *line, *next;
+	unsigned int n = 0;
+	int ret;
+
+	if ((cap && !members) || size < SC_MEMBER_SIZE_1_1 || space_id > INT32_MAX)
+		return -EINVAL;
+	ret = sc_sysfs_read(space_id, "members", buf, sizeof(buf));
+	/* The space is there, the attribute is not: a module older than it. */
+	if (ret == -ENOENT && sc_sysfs_read(space_id, "regions", buf, sizeof(buf)) > 0)
+		return -EOPNOTSUPP;
+	if (ret < 0)
+		return ret;
+	for (line = buf; *line; line = next) {
+		struct scratch_member m = { 0 };
+		unsigned long long off, len;
+		long long rd, wr;
+
+		next = strchr(line, '\n');
+		next = next ? next + 1 : line + strlen(line);
+		if (sscanf(line, "%u %31s %u:%u %llu %llu %lld %lld", &m.index, m.name, &m.major,
+			   &m.minor, &off, &len, &rd, &wr) != 8)
+			return -EIO;
+		m.offset = off;
+		m.length = len;
+		m.read_errors = (uint64_t)rd;
+		m.write_errors = (uint64_t)wr;
+		if (n < cap)
+			__scratch_copy_out((char *)members + (size_t)n * size, size, &m, sizeof(m));
+		n++;
+	}
+	return (int)n;
 }
 
 /*
@@ -273,6 +339,7 @@ static int sc_status_sysfs(uint32_t id, struct scratch_space_status *st)
 	for (i = 0; i < sizeof(later) / sizeof(later[0]); i++)
 		if (!sc_sysfs_u64(id, later[i].name, &v))
 			*(uint64_t *)((char *)st + later[i].off) = v;
+	sc_sysfs_uuid(id, st->uuid);
 	st->space_id = id;
 	st->nr_regions = (uint32_t)regions;
 	st->seg_shift = (uint32_t)__builtin_ctzll(seg_size);

@@ -4,6 +4,7 @@
  * found by its uuid on both drives and attached again in its own order with its
  * atoms; a second assemble of an attached space, and one with a member missing,
  * are refused with a message that names why; --all skips what it cannot attach.
+ * status shows the uuid and the members in the space's order, by device.
  */
 #include "libtest.h"
 
@@ -48,7 +49,7 @@ static int scanned(const char *dev, char *uuid, unsigned int *idx, unsigned int 
 ST_TEST_F(asm, scan_and_assemble_by_uuid)
 {
 	const char *d0 = st_dev(0), *d1 = st_dev(1);
-	char out[4096], id[64], u0[40], u1[40];
+	char out[4096], id[64], u0[40], u1[40], want[128];
 	unsigned int sp, i0, i1, n0, n1;
 	unsigned char zero[2 * ST_PAGE] = { 0 };
 	bool busy;
@@ -84,6 +85,19 @@ ST_TEST_F(asm, scan_and_assemble_by_uuid)
 	EXPECT_STREQ("same\n", out);
 	EXPECT_EQ(1, st_sh(out, sizeof(out), CTL " assemble %s 2>&1", u0));
 	EXPECT_NE(NULL, strstr(out, "in use")) TH_LOG("%s", out);
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " status %u --json", sp));
+	snprintf(want, sizeof(want), "\"uuid\": \"%s\"", u0);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "{\"index\": 0, \"device\": \"%s\"", d1);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "{\"index\": 1, \"device\": \"%s\"", d0);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"read_errors\": 0, \"write_errors\": 0, \"state\": \"online\""))
+		TH_LOG("%s", out);
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " status %u", sp));
+	EXPECT_NE(NULL, strstr(out, u0)) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "member 1   %s", d0);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
 	/* --all skips a space attached already; detached, it attaches it. */
 	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " assemble --all"));
 	EXPECT_STREQ("", out);

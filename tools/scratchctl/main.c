@@ -170,8 +170,8 @@ static const struct {
 } commands[] = {
 	{ "attach",	cmd_attach },	/* cmd_space.c */
 	{ "detach",	cmd_detach },
-	{ "status",	cmd_status },
 	{ "features",	cmd_features },
+	{ "status",	cmd_status },	/* cmd_status.c */
 	{ "ls",		cmd_ls },
 	{ "put",	cmd_put },	/* cmd_atom.c */
 	{ "get",	cmd_get },

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * status and ls: the attached spaces, their counters, uuid and members (with
+ * the members' stable names under /dev/disk/by-id), for people and as JSON.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "scratchctl.h"
+
+/* The attached spaces, ascending, in a buffer of ours. */
+static int list_spaces(uint32_t **out, unsigned int *nr)
+{
+	unsigned int cap = 64;
+	uint32_t *ids = NULL, *p;
+	int n;
+
+	for (;;) {
+		p = realloc(ids, cap * sizeof(*ids));
+		if (!p) {
+			free(ids);
+			return -ENOMEM;
+		}
+		ids = p;
+		n = scratch_space_list(ids, cap);
+		if (n < 0) {
+			free(ids);
+			return n;
+		}
+		if ((unsigned int)n <= cap)
+			break;
+		cap = (unsigned int)n + 16;
+	}
+	*out = ids;
+	*nr = (unsigned int)n;
+	return 0;
+}
+
+/* A stable name of the device @major:@minor under /dev/disk/by-id, or "" (no udev). */
+static void by_id(uint32_t major, uint32_t minor, char *out, size_t n)
+{
+	struct dirent **e;
+	struct stat st;
+	char p[512];
+	int i, k;
+
+	out[0] = 0;
+	k = scandir("/dev/disk/by-id", &e, NULL, alphasort);
+	for (i = 0; i < k; i++) {
+		snprintf(p, sizeof(p), "/dev/disk/by-id/%s", e[i]->d_name);
+		if (!out[0] && e[i]->d_name[0] != '.' && !stat(p, &st) && S_ISBLK(st.st_mode) &&
+		    major(st.st_rdev) == major && minor(st.st_rdev) == minor)
+			snprintf(out, n, "%s", p);
+		free(e[i]);
+	}
+	if (k >= 0)
+		free(e);
+}
+
+static void uuid_text(const uint8_t *u, char *buf)
+{
+	sprintf(buf, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+		u[13], u[14], u[15]);
+}
+
+/* The members of space @id, with their stable names: as JSON, or as lines. */
+static void print_members(uint32_t id, bool json)
+{
+	struct scratch_member m[SCRATCH_MAX_REGIONS];
+	char stable[512], a[32];
+	int n, i;
+
+	n = scratch_space_members(id, m, SCRATCH_MAX_REGIONS, sizeof(m[0]));
+	if (n > SCRATCH_MAX_REGIONS)
+		n = SCRATCH_MAX_REGIONS;
+	if (json)
+		fputs(", \"members\": [", stdout);
+	for (i = 0; i < n; i++) {
+		by_id(m[i].major, m[i].minor, stable, sizeof(stable));
+		if (json) {
+			printf("%s{\"index\": %u, \"device\": \"/dev/%s\", \"by_id\": ", i ? ", " : "",
+			       m[i].index, m[i].name);
+			if (stable[0])
+				json_str(stable);
+			else
+				fputs("null", stdout);
+			printf(", \"offset\": %llu, \"length\": %llu, \"read_errors\": %llu, "
+			       "\"write_errors\": %llu, \"state\": \"%s\"}", (ull)m[i].offset,
+			       (ull)m[i].length, (ull)m[i].read_errors, (ull)m[i].write_errors,
+			       m[i].read_errors || m[i].write_errors ? "errors" : "online");
+		} else {
+			printf("  member %u   /dev/%s%s%s  %s at %llu, %llu read / %llu write errors\n",
+			       m[i].index, m[i].name, stable[0] ? " = " : "", stable,
+			       human(m[i].length, a, sizeof(a)), (ull)m[i].offset,
+			       (ull)m[i].read_errors, (ull)m[i].write_errors);
+		}
+	}
+	if (json)
+		putchar(']');
+}
+
+static void print_status_json(const struct scratch_space_status *in, uint32_t id)
+{
+	char u[40];
+
+	printf("{\"id\": %u, \"device\": \"/dev/scratch%u\", \"regions\": %u, "
+	       "\"seg_size\": %llu, \"seg_shift\": %u, \"capacity\": %llu, "
+	       "\"used\": %llu, \"nr_segments\": %llu, \"free_segments\": %llu, "
+	       "\"pinned_segments\": %llu, \"atoms\": %llu, \"evictions\": %llu, "
+	       "\"bytes_written\": %llu, \"bytes_read\": %llu, \"reload_us\": %llu, "
+	       "\"atom_ram\": %llu, \"atom_ram_per_atom\": %llu, \"unverified\": %llu, "
+	       "\"verified\": %llu, \"bad\": %llu, \"write_errors\": %llu",
+	       id, id, in->nr_regions, 1ULL << in->seg_shift, in->seg_shift,
+	       (ull)in->capacity, (ull)in->used_bytes, (ull)in->nr_segments,
+	       (ull)in->free_segments, (ull)in->pinned_segments, (ull)in->atoms,
+	       (ull)in->evictions, (ull)in->bytes_written, (ull)in->bytes_read,
+	       (ull)in->reload_us, (ull)in->atom_ram_bytes,
+	       in->atoms ? (ull)(in->atom_ram_bytes / in->atoms) : 0ULL,
+	       (ull)in->unverified, (ull)in->verified, (ull)in->bad, (ull)in->write_errors);
+	uuid_text(in->uuid, u);
+	printf(", \"uuid\": \"%s\"", u);
+	print_members(id, true);
+	putchar('}');
+}
+
+static void print_status_human(const struct scratch_space_status *in, uint32_t id)
+{
+	char a[32], b[32], c[40];
+
+	uuid_text(in->uuid, c);
+	printf("scratch%u: /dev/scratch%u\n", id, id);
+	printf("  uuid       %s\n", c);
+	printf("  capacity   %s in %llu segments of %s, %u region%s\n",
+	       human(in->capacity, a, sizeof(a)), (ull)in->nr_segments,
+	       human(1ULL << in->seg_shift, b, sizeof(b)), in->nr_regions,
+	       in->nr_regions == 1 ? "" : "s");
+	printf("  used       %s (%.1f%%)\n", human(in->used_bytes, a, sizeof(a)),
+	       in->capacity ? 100.0 * (double)in->used_bytes / (double)in->capacity : 0.0);
+	printf("  segments   %llu free / %llu total, %llu pinned\n",
+	       (ull)in->free_segments, (ull)in->nr_segments, (ull)in->pinned_segments);
+	if (in->atoms)
+		printf("  atoms      %llu (%s of RAM each, %s in all)\n", (ull)in->atoms,
+		       human(in->atom_ram_bytes / in->atoms, a, sizeof(a)),
+		       human(in->atom_ram_bytes, b, sizeof(b)));
+	else
+		printf("  atoms      0 (%s of RAM for the index)\n",
+		       human(in->atom_ram_bytes, a, sizeof(a)));
+	printf("  evictions  %llu segment%s\n", (ull)in->evictions, in->evictions == 1 ? "" : "s");
+	printf("  written    %s, read %s\n", human(in->bytes_written, a, sizeof(a)),
+	       human(in->bytes_read, b, sizeof(b)));
+	printf("  reload     %s\n", human_us(in->reload_us, c, sizeof(c)));
+	if (in->unverified || in->verified || in->bad)
+		printf("  verify     %llu atom%s not yet verified; since attach %llu verified, %llu bad\n",
+		       (ull)in->unverified, in->unverified == 1 ? "" : "s",
+		       (ull)in->verified, (ull)in->bad);
+	if (in->write_errors)
+		printf("  errors     %llu write error%s since attach (each dropped unsynced atoms)\n",
+		       (ull)in->write_errors, in->write_errors == 1 ? "" : "s");
+	print_members(id, false);
+}
+
+static void print_status(const struct scratch_space_status *in, uint32_t id, bool json)
+{
+	if (json)
+		print_status_json(in, id);
+	else
+		print_status_human(in, id);
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct opts o = { .cmd = "status", .common = OPT_JSON };
+	struct scratch_space_status in;
+	unsigned int nr = 0, i;
+	uint32_t one = 0, *ids = NULL;
+	bool first = true;
+	int ret, status = EXIT_OK;
+
+	if (opts_stop(&o, argc, argv))
+		return o.status;
+	if (argc - optind > 1)
+		return usage_error("status: at most one space");
+	if (optind < argc) {
+		if (!parse_space(argv[optind], &one))
+			return usage_error("status: '%s' is not a space", argv[optind]);
+		ret = scratch_space_status(one, &in, sizeof(in));
+		if (ret < 0) {
+			report(CTX_SPACE, ret, "status scratch%u", one);
+			return EXIT_ERR;
+		}
+		print_status(&in, one, o.json);
+		if (o.json)
+			putchar('\n');
+		return EXIT_OK;
+	}
+
+	ret = list_spaces(&ids, &nr);
+	if (ret < 0) {
+		report(CTX_CONTROL, ret, "status: listing spaces via %s", CONTROL_PATH);
+		return EXIT_ERR;
+	}
+	if (o.json)
+		fputs("{\"spaces\": [", stdout);
+	else if (!nr)
+		puts("no spaces attached");
+	for (i = 0; i < nr; i++) {
+		ret = scratch_space_status(ids[i], &in, sizeof(in));
+		if (ret < 0) {
+			/* Detached between the list and the status is not an error of ours. */
+			if (ret != -ENOENT && ret != -ENODEV) {
+				report(CTX_SPACE, ret, "status scratch%u", ids[i]);
+				status = EXIT_ERR;
+			}
+			continue;
+		}
+		if (!first)
+			fputs(o.json ? ", " : "\n", stdout);
+		first = false;
+		print_status(&in, ids[i], o.json);
+	}
+	if (o.json)
+		puts("]}");
+	free(ids);
+	return status;
+}
+
+/* ls [--json]: the attached spaces, one name per line. */
+int cmd_ls(int argc, char **argv)
+{
+	struct opts o = { .cmd = "ls", .common = OPT_JSON };
+	unsigned int nr = 0, i;
+	uint32_t *ids = NULL;
+	int ret;
+
+	if (opts_stop(&o, argc, argv))
+		return o.status;
+	if (optind < argc)
+		return usage_error("ls: only --json is accepted");
+	ret = list_spaces(&ids, &nr);
+	if (ret < 0) {
+		report(CTX_ANY, ret, "ls");
+		return EXIT_ERR;
+	}
+	if (o.json)
+		printf("[");
+	for (i = 0; i < nr; i++)
+		if (o.json)
+			printf("%s\"scratch%u\"", i ? ", " : "", ids[i]);
+		else
+			printf("scratch%u\n", ids[i]);
+	if (o.json)
+		printf("]\n");
+	free(ids);
+	return EXIT_OK;
+}
