@@ -244,6 +244,13 @@ static int fsck_region(struct fsck *f)
 	ull i, nopen = 0;
 	int ret, k;
 
+	if (f->avail < 2 * SC_PAGE) {
+		finding(f, -1, -1, NULL,
+			"image too short: %llu bytes from the offset, a region starts with two %llu-byte superblocks",
+			f->avail, (ull)SC_PAGE);
+		f->why[0] = f->why[1] = SC_WHY_MAGIC;
+		return 0;
+	}
 	for (k = 0; k < 2; k++) {
 		ret = fsck_read(f, &sb[k], sizeof(sb[k]), (ull)k * SC_PAGE);
 		if (ret)
