@@ -98,6 +98,14 @@ ST_TEST_F(asm, scan_and_assemble_by_uuid)
 	EXPECT_NE(NULL, strstr(out, u0)) TH_LOG("%s", out);
 	snprintf(want, sizeof(want), "member 1   %s", d0);
 	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " status --prometheus"));
+	snprintf(want, sizeof(want), "scratch_atoms{space=\"scratch%u\",uuid=\"%s\"} 1\n", sp, u0);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "# TYPE scratch_evictions_total counter\n")) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "scratch_member_read_errors_total{space=\"scratch%u\",member=\"1\","
+		 "device=\"%s\"} 0\n", sp, d0 + 5);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	EXPECT_EQ(1, st_sh(out, sizeof(out), CTL " status --prometheus 99 2>&1"));
 	/* --all skips a space attached already; detached, it attaches it. */
 	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " assemble --all"));
 	EXPECT_STREQ("", out);

@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,19 +174,125 @@ static void print_status(const struct scratch_space_status *in, uint32_t id, boo
 		print_status_human(in, id);
 }
 
+/*
+ * --prometheus: node_exporter's text format (its textfile collector reads a
+ * *.prom file that a timer rewrites), every family once, one sample per space.
+ */
+static const struct {
+	const char	*name, *type, *help;
+	size_t		off;
+} prom_families[] = {
+#define F(n, t, f, h) { "scratch_" n, t, h, offsetof(struct scratch_space_status, f) }
+	F("capacity_bytes", "gauge", capacity, "Payload bytes over all segments."),
+	F("used_bytes", "gauge", used_bytes, "Stored bytes of live atoms, page-rounded."),
+	F("segments", "gauge", nr_segments, "Segments of the space."),
+	F("free_segments", "gauge", free_segments, "Segments free for writing."),
+	F("pinned_segments", "gauge", pinned_segments, "Segments mapped, read or being written."),
+	F("atoms", "gauge", atoms, "Live atoms and arrays."),
+	F("atom_ram_bytes", "gauge", atom_ram_bytes, "RAM of the atom index."),
+	F("unverified_atoms", "gauge", unverified, "Reloaded atoms not yet verified."),
+	F("evictions_total", "counter", evictions, "Segments evicted since attach."),
+	F("written_bytes_total", "counter", bytes_written, "Bytes written since attach."),
+	F("read_bytes_total", "counter", bytes_read, "Bytes read since attach."),
+	F("verified_total", "counter", verified, "Verifications passed since attach."),
+	F("bad_atoms_total", "counter", bad, "Atoms that failed verification since attach."),
+	F("write_errors_total", "counter", write_errors, "Write errors since attach."),
+#undef F
+};
+
+static void print_prometheus(const struct scratch_space_status *st, const uint32_t *ids,
+			     unsigned int nr)
+{
+	struct scratch_member m[SCRATCH_MAX_REGIONS];
+	unsigned int f, i;
+	int k, n;
+	char u[40];
+
+	for (f = 0; f < sizeof(prom_families) / sizeof(prom_families[0]); f++) {
+		printf("# HELP %s %s\n# TYPE %s %s\n", prom_families[f].name, prom_families[f].help,
+		       prom_families[f].name, prom_families[f].type);
+		for (i = 0; i < nr; i++) {
+			uuid_text(st[i].uuid, u);
+			printf("%s{space=\"scratch%u\",uuid=\"%s\"} %llu\n", prom_families[f].name,
+			       ids[i], u,
+			       *(const ull *)((const char *)&st[i] + prom_families[f].off));
+		}
+	}
+	for (f = 0; f < 2; f++) {
+		const char *what = f ? "write" : "read";
+
+		printf("# HELP scratch_member_%s_errors_total I/O errors a member returned since attach.\n"
+		       "# TYPE scratch_member_%s_errors_total counter\n", what, what);
+		for (i = 0; i < nr; i++) {
+			n = scratch_space_members(ids[i], m, SCRATCH_MAX_REGIONS, sizeof(m[0]));
+			for (k = 0; k < n && k < SCRATCH_MAX_REGIONS; k++)
+				printf("scratch_member_%s_errors_total{space=\"scratch%u\",member=\"%u\","
+				       "device=\"%s\"} %llu\n", what, ids[i], m[k].index, m[k].name,
+				       (ull)(f ? m[k].write_errors : m[k].read_errors));
+		}
+	}
+}
+
+/*
+ * status --prometheus [SPACE]: every space (or the one @named) as node_exporter
+ * metrics; a space detached meanwhile is skipped unless it was named.
+ */
+static int status_prometheus(const uint32_t *ids, unsigned int nr, bool named)
+{
+	struct scratch_space_status *st = calloc(nr ? nr : 1, sizeof(*st));
+	uint32_t *ok = calloc(nr ? nr : 1, sizeof(*ok));
+	unsigned int i, n = 0;
+	int ret, status = EXIT_OK;
+
+	if (!st || !ok) {
+		report(CTX_ANY, -ENOMEM, "status");
+		status = EXIT_ERR;
+		goto out;
+	}
+	for (i = 0; i < nr; i++) {
+		ret = scratch_space_status(ids[i], &st[n], sizeof(st[n]));
+		if ((ret == -ENOENT || ret == -ENODEV) && !named)
+			continue;
+		if (ret < 0) {
+			report(CTX_SPACE, ret, "status scratch%u", ids[i]);
+			status = EXIT_ERR;
+			continue;
+		}
+		ok[n++] = ids[i];
+	}
+	print_prometheus(st, ok, n);
+out:
+	free(st);
+	free(ok);
+	return status;
+}
+
 int cmd_status(int argc, char **argv)
 {
-	struct opts o = { .cmd = "status", .common = OPT_JSON };
+	static const struct option own[] = {
+		{ "prometheus",	no_argument,	NULL, 'P' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = { .cmd = "status", .common = OPT_JSON, .own = own, .own_short = "P" };
 	struct scratch_space_status in;
 	unsigned int nr = 0, i;
 	uint32_t one = 0, *ids = NULL;
-	bool first = true;
-	int ret, status = EXIT_OK;
+	bool first = true, prom = false;
+	int c, ret, status = EXIT_OK;
 
-	if (opts_stop(&o, argc, argv))
+	while ((c = opts_next(&o, argc, argv)) > 0)
+		prom = true;
+	if (c < 0)
 		return o.status;
 	if (argc - optind > 1)
 		return usage_error("status: at most one space");
+	if (prom && o.json)
+		return usage_error("status: --json or --prometheus, not both");
+	if (optind < argc && prom) {
+		if (!parse_space(argv[optind], &one))
+			return usage_error("status: '%s' is not a space", argv[optind]);
+		return status_prometheus(&one, 1, true);
+	}
 	if (optind < argc) {
 		if (!parse_space(argv[optind], &one))
 			return usage_error("status: '%s' is not a space", argv[optind]);
@@ -204,6 +311,11 @@ int cmd_status(int argc, char **argv)
 	if (ret < 0) {
 		report(CTX_CONTROL, ret, "status: listing spaces via %s", CONTROL_PATH);
 		return EXIT_ERR;
+	}
+	if (prom) {
+		status = status_prometheus(ids, nr, false);
+		free(ids);
+		return status;
 	}
 	if (o.json)
 		fputs("{\"spaces\": [", stdout);
