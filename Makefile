@@ -45,15 +45,27 @@ deps:
 	@scripts/deps.sh
 
 # ---- userspace objects ------------------------------------------------------
-# XWARN and XCPPFLAGS are per-part additions (target-specific, set in mk/*.mk).
-$(B)/obj/%.o: %.c | $(KSRC)/.done $(VERSION_H)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(WARN) $(XWARN) $(CPPFLAGS) $(XCPPFLAGS) $(HARNESS) $(DEPFLAGS) -c -o $@ $<
+# XWARN and XCPPFLAGS are per-part additions (target-specific, set in mk/*.mk); only
+# the tests need the kselftest harness (mk/tests.mk), so the library and the tools
+# build without the kernel source.
+# Canned recipes (used by mk/tests.mk too).
+define COMPILE
+@mkdir -p $(@D)
+$(CC) $(CFLAGS) $(WARN) $(XWARN) $(CPPFLAGS) $(XCPPFLAGS) $(DEPFLAGS) -c -o $@ $<
+endef
+define COMPILE_SAN
+@mkdir -p $(@D)
+$(CC) $(CFLAGS) $(WARN) $(XWARN) $(CPPFLAGS) $(XCPPFLAGS) $(SAN) $(DEPFLAGS) -c -o $@ $<
+endef
 
-$(B)/san/%.o: %.c | $(KSRC)/.done $(VERSION_H)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(WARN) $(XWARN) $(CPPFLAGS) $(XCPPFLAGS) $(HARNESS) $(SAN) $(DEPFLAGS) \
-		-c -o $@ $<
+$(B)/obj/%.o: %.c | $(VERSION_H)
+	$(COMPILE)
+$(B)/san/%.o: %.c | $(VERSION_H)
+	$(COMPILE_SAN)
+
+# Objects reached through chained rules are kept: make would delete them as
+# intermediate on a first build, and rebuild them all on the next.
+.SECONDARY:
 
 include mk/kmod.mk
 include mk/lib.mk

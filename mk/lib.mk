@@ -84,10 +84,10 @@ $(B)/lib/libscratch.pc: ulib/libscratch.pc.in mk/lib.mk
 
 # The library's VM tests use the shared test helpers too.
 $(B)/obj/tests/lib/%.o: XWARN := $(LIBTEST_WARN)
-$(B)/obj/tests/lib/%.o: XCPPFLAGS := -Itests/common
+$(B)/obj/tests/lib/%.o: XCPPFLAGS := -Itests/common $(HARNESS)
 $(B)/tests/lib-%: $(B)/obj/tests/lib/%.o $(TEST_COMMON) $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -static -o $@ $^ $(LIB_DEPS)
+	$(CC) $(CFLAGS) -static -o $@ $(filter-out $(LIB_A),$^) $(LIB_A) $(LIB_DEPS)
 
 # The suite runs the example through tests/lib/shuffle.c.
 $(B)/examples/%: $(B)/obj/examples/%.o $(LIB_A)
@@ -96,7 +96,8 @@ $(B)/examples/%: $(B)/obj/examples/%.o $(LIB_A)
 
 # Unit tests link the library's objects under the sanitizers; no kernel needed.
 LIB_SAN_OBJ := $(patsubst %.c,$(B)/san/%.o,$(LIB_SRC))
-$(B)/san/ulib/%.o $(B)/san/tests/libunit/%.o: XCPPFLAGS := -Iulib
+$(B)/san/ulib/%.o: XCPPFLAGS := -Iulib
+$(B)/san/tests/libunit/%.o: XCPPFLAGS := -Iulib $(HARNESS)
 $(B)/san/tests/libunit/%.o: XWARN := $(LIBTEST_WARN)
 $(B)/unit/lib-%: $(B)/san/tests/libunit/%.o $(LIB_SAN_OBJ)
 	@mkdir -p $(@D)

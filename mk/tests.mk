@@ -12,7 +12,12 @@ UNITS       := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 TEST_COMMON := $(patsubst %.c,$(B)/obj/%.o,$(wildcard tests/common/*.c))
 # Their header, tests/common/scratch_test.h, for every test object: #include "scratch_test.h".
 # (tests/lib/ objects get it from mk/lib.mk, whose pattern is the more specific one.)
-$(B)/obj/tests/%.o $(B)/san/tests/%.o: XCPPFLAGS := -Itests/common
+$(B)/obj/tests/%.o $(B)/san/tests/%.o: XCPPFLAGS := -Itests/common $(HARNESS)
+# Test objects need the kselftest harness, extracted from the kernel source first.
+$(B)/obj/tests/%.o: tests/%.c | $(KSRC)/.done $(VERSION_H)
+	$(COMPILE)
+$(B)/san/tests/%.o: tests/%.c | $(KSRC)/.done $(VERSION_H)
+	$(COMPILE_SAN)
 # mk/lib.mk, read before this file, cannot name them in its rule: they join here.
 $(LIBTESTS): $(TEST_COMMON)
 TEST_LIBS   := -static -pthread -luring -lxxhash
