@@ -98,8 +98,11 @@ int scratch_ctl_attach(struct scratch_ctl *c, const struct scratch_region *regio
 
 		if (!r->path || r->reserved[0] || r->reserved[1])
 			return -EINVAL;
+		/* The module takes paths shorter than 4096 bytes (PATH_MAX with its NUL). */
 		len = strlen(r->path);
-		if (len > UINT32_MAX)
+		if (!len)
+			return -EINVAL;
+		if (len >= 4096)
 			return -ENAMETOOLONG;
 		spec[i] = (struct scratch_region_spec){
 			.path_addr = (uintptr_t)r->path, .path_len = (uint32_t)len,
@@ -276,12 +279,16 @@ int scratch_space_members(uint32_t space_id, struct scratch_member *members, uns
 		struct scratch_member m = { 0 };
 		unsigned long long off, len;
 		long long rd, wr;
+		int a = 0, b = 0;
 
 		next = strchr(line, '\n');
 		next = next ? next + 1 : line + strlen(line);
-		if (sscanf(line, "%u %31s %u:%u %llu %llu %lld %lld", &m.index, m.name, &m.major,
-			   &m.minor, &off, &len, &rd, &wr) != 8)
+		/* "INDEX DEVICE MAJ:MIN OFFSET LENGTH READ_ERRORS WRITE_ERRORS"; a longer name is cut. */
+		if (sscanf(line, "%u %n%*s%n", &m.index, &a, &b) != 1 || b <= a ||
+		    sscanf(line + b, " %u:%u %llu %llu %lld %lld", &m.major, &m.minor, &off, &len,
+			   &rd, &wr) != 6)
 			return -EIO;
+		snprintf(m.name, sizeof(m.name), "%.*s", b - a, line + a);
 		m.offset = off;
 		m.length = len;
 		m.read_errors = (uint64_t)rd;

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "scratchctl.h"
 #include "core.h"
@@ -23,8 +25,15 @@
 struct found {
 	char			dev[64];	/* /dev/NAME */
 	struct sc_super_info	si;
-	bool			busy;		/* claimed: attached (or mounted) */
+	char			busy[48];	/* why it is in use ("" if free) */
 	bool			backup;		/* the primary superblock was unusable */
+};
+
+/* What the scan could not read: the first device and its errno. */
+struct scan_err {
+	char	dev[64];
+	int	err;
+	bool	truncated;		/* more than SCAN_MAX regions */
 };
 
 static void uuid_str(const u8 *u, char *buf)
@@ -69,16 +78,63 @@ static bool uuid_parse(const char *s, u8 *u)
 	return n == 16 && hi < 0;
 }
 
-/* The superblock of /dev/@name, if it starts a scratch region: 1, else 0. */
+/*
+ * Why the device @rdev is in use, in @why ("" if not): a member of an attached
+ * space, held by another block device (device-mapper, md), or mounted.  Asked
+ * of sysfs and mountinfo, never by claiming the device, which would make a
+ * concurrent attach or mount fail.
+ */
+static void in_use(const char *name, dev_t rdev, char *why, size_t n)
+{
+	struct scratch_member m[SCRATCH_MAX_REGIONS];
+	uint32_t ids[64];
+	char path[128], line[512];
+	unsigned int ma, mi;
+	struct dirent *d;
+	int k, i, j;
+	DIR *dir;
+	FILE *f;
+
+	why[0] = 0;
+	k = scratch_space_list(ids, 64);
+	for (i = 0; i < k && i < 64 && !why[0]; i++) {
+		int nm = scratch_space_members(ids[i], m, SCRATCH_MAX_REGIONS, sizeof(m[0]));
+
+		for (j = 0; j < nm && j < SCRATCH_MAX_REGIONS; j++)
+			if (m[j].major == major(rdev) && m[j].minor == minor(rdev))
+				snprintf(why, n, "attached: scratch%u member %u", ids[i], m[j].index);
+	}
+	snprintf(path, sizeof(path), "/sys/class/block/%s/holders", name);
+	dir = opendir(path);
+	while (dir && !why[0] && (d = readdir(dir)))
+		if (d->d_name[0] != '.')
+			snprintf(why, n, "held by %.30s", d->d_name);
+	if (dir)
+		closedir(dir);
+	f = fopen("/proc/self/mountinfo", "r");
+	while (f && !why[0] && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*d %*d %u:%u", &ma, &mi) == 2 && ma == major(rdev) &&
+		    mi == minor(rdev))
+			snprintf(why, n, "mounted");
+	if (f)
+		fclose(f);
+}
+
+/*
+ * The superblock of /dev/@name, if it starts a scratch region: 1, 0 if not,
+ * -errno if the device cannot be read.
+ */
 static int probe_dev(const char *name, struct found *f)
 {
 	struct scratch_disk_super sb[2];
+	struct stat st;
 	int fd, ok = 0;
 
 	snprintf(f->dev, sizeof(f->dev), "/dev/%s", name);
-	fd = open(f->dev, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: an empty CD or floppy drive answers at once. */
+	fd = open(f->dev, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
+		return errno == ENOENT || errno == ENXIO || errno == ENOMEDIUM ? 0 : -errno;
 	if (pread(fd, sb, sizeof(sb[0]), 0) == (ssize_t)sizeof(sb[0]) &&
 	    sc_super_why(&sb[0], &f->si) == SC_WHY_OK) {
 		ok = 1;
@@ -88,28 +144,37 @@ static int probe_dev(const char *name, struct found *f)
 		ok = 1;
 		f->backup = true;
 	}
+	if (ok && fstat(fd, &st))
+		ok = 0;
 	close(fd);
 	if (!ok)
 		return 0;
-	/* The module claims its members exclusively, as a mount does. */
-	fd = open(f->dev, O_RDONLY | O_EXCL | O_CLOEXEC);
-	f->busy = fd < 0 && errno == EBUSY;
-	if (fd >= 0)
-		close(fd);
+	in_use(name, st.st_rdev, f->busy, sizeof(f->busy));
 	return 1;
 }
 
 /* Every scratch region at the start of a block device; the count. */
-static unsigned int scan(struct found *out, unsigned int cap)
+static unsigned int scan(struct found *out, unsigned int cap, struct scan_err *e)
 {
 	DIR *dir = opendir("/sys/class/block");
 	struct dirent *d;
 	unsigned int n = 0;
+	int r;
 
-	while (dir && n < cap && (d = readdir(dir))) {
+	memset(e, 0, sizeof(*e));
+	while (dir && (d = readdir(dir))) {
 		if (d->d_name[0] == '.' || strlen(d->d_name) > 50)
 			continue;
-		n += (unsigned int)probe_dev(d->d_name, &out[n]);
+		if (n == cap) {
+			e->truncated = true;
+			break;
+		}
+		r = probe_dev(d->d_name, &out[n]);
+		if (r < 0 && !e->err) {
+			e->err = -r;
+			snprintf(e->dev, sizeof(e->dev), "%s", out[n].dev);
+		}
+		n += r > 0;
 	}
 	if (dir)
 		closedir(dir);
@@ -132,12 +197,23 @@ static int cmp_found(const void *a, const void *b)
 static struct found *scan_sorted(const char *cmd, unsigned int *n)
 {
 	struct found *f = calloc(SCAN_MAX, sizeof(*f));
+	struct scan_err e;
 
 	if (!f) {
 		report(CTX_ANY, -ENOMEM, "%s", cmd);
 		return NULL;
 	}
-	*n = scan(f, SCAN_MAX);
+	*n = scan(f, SCAN_MAX, &e);
+	/* A device it could not read may hold a member: say so rather than miss it. */
+	if (e.err) {
+		report(e.err == EACCES || e.err == EPERM ? CTX_CONTROL : CTX_FILE, -e.err,
+		       "%s: cannot read %s", cmd, e.dev);
+		free(f);
+		return NULL;
+	}
+	if (e.truncated)
+		complain("%s: more than %d scratch regions; the rest were not looked at", cmd,
+			 SCAN_MAX);
 	qsort(f, *n, sizeof(*f), cmp_found);
 	return f;
 }
@@ -164,14 +240,20 @@ int cmd_scan(int argc, char **argv)
 			printf("%s\n  {\"device\": ", i ? "," : "");
 			json_str(f[i].dev);
 			printf(", \"uuid\": \"%s\", \"index\": %u, \"members\": %u, \"bytes\": %llu, "
-			       "\"seg_size\": %llu, \"state\": \"%s\", \"backup_superblock\": %s}",
+			       "\"seg_size\": %llu, \"state\": \"%s\", \"in_use\": ",
 			       u, f[i].si.region_idx, f[i].si.nr_regions,
 			       (ull)f[i].si.region_len, 1ULL << f[i].si.seg_shift,
-			       f[i].busy ? "in-use" : "free", f[i].backup ? "true" : "false");
+			       f[i].busy[0] ? "in-use" : "free");
+			if (f[i].busy[0])
+				json_str(f[i].busy);
+			else
+				fputs("null", stdout);
+			printf(", \"backup_superblock\": %s}", f[i].backup ? "true" : "false");
 		} else {
-			printf("%s  uuid %s  member %u of %u  %llu bytes  %s%s\n", f[i].dev, u,
+			printf("%s  uuid %s  member %u of %u  %llu bytes  %s%s%s%s\n", f[i].dev, u,
 			       f[i].si.region_idx, f[i].si.nr_regions, (ull)f[i].si.region_len,
-			       f[i].busy ? "in use" : "free",
+			       f[i].busy[0] ? "in use (" : "free", f[i].busy,
+			       f[i].busy[0] ? ")" : "",
 			       f[i].backup ? "  (primary superblock unusable)" : "");
 		}
 	}
@@ -198,6 +280,11 @@ static int assemble_one(const struct found *f, unsigned int n, const u8 *uuid, u
 	for (i = 0; i < n; i++) {
 		if (memcmp(f[i].si.uuid, uuid, 16))
 			continue;
+		if (want && f[i].si.nr_regions != want) {
+			complain("assemble %s: members disagree on the member count (%s says %u, another %u)",
+				 u, f[i].dev, f[i].si.nr_regions, want);
+			return EXIT_ERR;
+		}
 		want = f[i].si.nr_regions;
 		if (want > SCRATCH_MAX_REGIONS || f[i].si.region_idx >= want)
 			continue;
@@ -217,9 +304,9 @@ static int assemble_one(const struct found *f, unsigned int n, const u8 *uuid, u
 			complain("assemble %s: member %u of %u is missing", u, i, want);
 			return EXIT_ERR;
 		}
-		if (m[i]->busy) {
-			complain("assemble %s: member %u (%s) is in use: already attached?", u, i,
-				 m[i]->dev);
+		if (m[i]->busy[0]) {
+			complain("assemble %s: member %u (%s) is in use (%s)", u, i, m[i]->dev,
+				 m[i]->busy);
 			return EXIT_ERR;
 		}
 		spec[i] = (struct scratch_region){ .path = m[i]->dev, .length = m[i]->si.region_len };
@@ -242,7 +329,7 @@ static bool uuid_busy(const struct found *f, unsigned int n, const u8 *uuid)
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
-		if (!memcmp(f[i].si.uuid, uuid, 16) && f[i].busy)
+		if (!memcmp(f[i].si.uuid, uuid, 16) && f[i].busy[0])
 			return true;
 	return false;
 }

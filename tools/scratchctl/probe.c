@@ -15,7 +15,9 @@
 
 /*
  * What the @length bytes at @offset of @path hold: 1 with a description in
- * @what, 0 if nothing known, -errno if the device cannot be probed.
+ * @what, 0 if nothing known, -EIO if libblkid could not tell.  A device that
+ * will not open, or a range past its end, is 0: the attach that follows fails
+ * on it with the module's precise errno, and formats nothing.
  */
 int probe_signature(const char *path, ull offset, ull length, char *what, size_t n)
 {
@@ -25,12 +27,14 @@ int probe_signature(const char *path, ull offset, ull length, char *what, size_t
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return 0;
 	pr = blkid_new_probe();
-	if (!pr || blkid_probe_set_device(pr, fd, (blkid_loff_t)offset, (blkid_loff_t)length)) {
+	if (!pr) {
 		ret = -ENOMEM;
 		goto out;
 	}
+	if (blkid_probe_set_device(pr, fd, (blkid_loff_t)offset, (blkid_loff_t)length))
+		goto out;
 	blkid_probe_enable_superblocks(pr, 1);
 	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_USAGE);
 	blkid_probe_enable_partitions(pr, 1);
