@@ -5,6 +5,8 @@
  * atoms; a second assemble of an attached space, and one with a member missing,
  * are refused with a message that names why; --all skips what it cannot attach.
  * status shows the uuid and the members in the space's order, by device.
+ * assemble --config formats blank listed devices only with format-blank, then
+ * assembles the space by its devices or its uuid, and says what it did.
  */
 #include "libtest.h"
 
@@ -125,6 +127,80 @@ ST_TEST_F(asm, scan_and_assemble_by_uuid)
 	EXPECT_STREQ("", out);
 	EXPECT_EQ(2, st_sh(out, sizeof(out), CTL " assemble not-a-uuid"));
 	EXPECT_EQ(2, st_sh(out, sizeof(out), CTL " assemble"));
+}
+
+static int conf(const char *text)
+{
+	char out[64];
+
+	return st_sh(out, sizeof(out), "printf '%s' > /tmp/spaces.conf", text);
+}
+
+ST_TEST_F(asm, config)
+{
+	const char *d0 = st_dev(0), *d1 = st_dev(1);
+	unsigned char zero[2 * ST_PAGE] = { 0 }, page[ST_PAGE] = { 0 };
+	char out[4096], id[64], line[256], u[40];
+	unsigned int sp, sp2, i, n;
+	bool busy;
+
+	ASSERT_EQ(0, st_dev_rw(d0, true, zero, sizeof(zero), 0));
+	ASSERT_EQ(0, st_dev_rw(d1, true, zero, sizeof(zero), 0));
+	ASSERT_EQ(0, st_sh(out, sizeof(out), "head -c 100000 /dev/urandom > /tmp/cf.in"));
+
+	/* Blank devices are formatted only when the line says format-blank. */
+	snprintf(line, sizeof(line), "# test\\nwork %s,%s -\\n", d1, d0);
+	ASSERT_EQ(0, conf(line));
+	EXPECT_EQ(1, st_sh(out, sizeof(out), CTL " assemble --config /tmp/spaces.conf 2>&1"));
+	EXPECT_NE(NULL, strstr(out, "format-blank is not set")) TH_LOG("%s", out);
+	snprintf(line, sizeof(line), "work %s,%s format-blank,seg-size=4M\\n", d1, d0);
+	ASSERT_EQ(0, conf(line));
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " assemble --config /tmp/spaces.conf"));
+	ASSERT_EQ(1, sscanf(out, "work: scratch%u (formatted)", &sp)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "(formatted)")) TH_LOG("%s", out);
+	ASSERT_EQ(0, st_sh(id, sizeof(id), CTL " put %u /tmp/cf.in", sp));
+	id[32] = 0;
+	ASSERT_EQ(0, scanned(d0, u, &i, &n, &busy));
+	EXPECT_EQ(1, i);
+	EXPECT_TRUE(busy);
+
+	/* Attached already: said so, not an error; detached: assembled, with its atom. */
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " assemble --config /tmp/spaces.conf --json"));
+	EXPECT_NE(NULL, strstr(out, "\"done\": \"already attached\"")) TH_LOG("%s", out);
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " detach %u", sp));
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " assemble --config /tmp/spaces.conf"));
+	ASSERT_EQ(1, sscanf(out, "work: scratch%u (assembled)", &sp2)) TH_LOG("%s", out);
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " get %u %s | cmp /tmp/cf.in - && echo same", sp2,
+			   id));
+	EXPECT_STREQ("same\n", out);
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " detach %u", sp2));
+
+	/* By uuid. */
+	snprintf(line, sizeof(line), "work uuid=%s\\n", u);
+	ASSERT_EQ(0, conf(line));
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " assemble --config /tmp/spaces.conf"));
+	ASSERT_EQ(1, sscanf(out, "work: scratch%u (assembled)", &sp2)) TH_LOG("%s", out);
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " detach %u", sp2));
+
+	/* A blank device with a partition table is not formatted, even with format-blank. */
+	ASSERT_EQ(0, st_dev_rw(d0, true, zero, sizeof(zero), 0));
+	ASSERT_EQ(0, st_dev_rw(d1, true, zero, sizeof(zero), 0));
+	page[510] = 0x55;
+	page[511] = 0xaa;
+	page[446 + 4] = 0x83;
+	page[446 + 9] = 0x08;
+	page[446 + 13] = 0x10;
+	ASSERT_EQ(0, st_dev_rw(d0, true, page, sizeof(page), 0));
+	snprintf(line, sizeof(line), "work %s,%s format-blank\\n", d1, d0);
+	ASSERT_EQ(0, conf(line));
+	EXPECT_EQ(1, st_sh(out, sizeof(out), CTL " assemble --config /tmp/spaces.conf 2>&1"));
+	EXPECT_NE(NULL, strstr(out, "partition table")) TH_LOG("%s", out);
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " ls"));
+	EXPECT_STREQ("", out);
+	ASSERT_EQ(0, conf("work /dev/nvme0n1 bogus\\n"));
+	EXPECT_EQ(1, st_sh(out, sizeof(out), CTL " assemble --config /tmp/spaces.conf 2>&1"));
+	EXPECT_NE(NULL, strstr(out, "unknown option 'bogus'")) TH_LOG("%s", out);
+	ASSERT_EQ(0, st_dev_rw(d0, true, zero, sizeof(zero), 0));
 }
 
 TEST_HARNESS_MAIN

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,13 +347,211 @@ static void assembled(const struct opts *o, bool *first, const u8 *uuid, uint32_
 	*first = false;
 }
 
+/* ---- assemble --config FILE -------------------------------------------------------- */
+
+/*
+ * The spaces a host should have, one per line, in the spirit of mdadm.conf
+ * and crypttab:
+ *
+ *	# NAME	MEMBERS					OPTIONS
+ *	work	uuid=0f1e2d3c-...			-
+ *	fresh	/dev/disk/by-id/nvme-A,/dev/disk/by-id/nvme-B	format-blank,seg-size=1G
+ *
+ * MEMBERS is the space's uuid, or its devices in order (stable paths, by-id).
+ * OPTIONS (comma-separated, "-" for none): format-blank formats the listed
+ * devices when every one of them is blank (no scratch superblock and no
+ * signature libblkid knows); seg-size=SIZE is the segment size then.
+ */
+struct conf_line {
+	char	name[64];
+	char	members[1024];
+	bool	format_blank;
+	ull	seg_size;
+	int	lineno;
+};
+
+static int conf_parse(const char *file, int lineno, char *line, struct conf_line *c)
+{
+	char opts[256] = "-", *o, *save = NULL;
+	int k;
+
+	memset(c, 0, sizeof(*c));
+	c->lineno = lineno;
+	k = sscanf(line, "%63s %1023s %255s", c->name, c->members, opts);
+	if (k < 2) {
+		complain("%s:%d: want NAME MEMBERS [OPTIONS]", file, lineno);
+		return -1;
+	}
+	for (o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(o, "-"))
+			continue;
+		if (!strcmp(o, "format-blank"))
+			c->format_blank = true;
+		else if (!strncmp(o, "seg-size=", 9) && parse_size(o + 9, &c->seg_size) &&
+			 c->seg_size && !(c->seg_size & (c->seg_size - 1)))
+			continue;
+		else {
+			complain("%s:%d: unknown option '%s'", file, lineno, o);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Attach one configured space; its id and what was done in @how.  EXIT_OK or EXIT_ERR. */
+static int conf_apply(const struct conf_line *c, const struct found *f, unsigned int n,
+		      uint32_t *id, const char **how)
+{
+	struct scratch_region spec[SCRATCH_MAX_REGIONS];
+	struct found dev[SCRATCH_MAX_REGIONS];
+	char list[1024], *p, *save = NULL, what[160], rp[PATH_MAX];
+	unsigned int nd = 0, i, blank = 0;
+	struct scratch_ctl *ctl;
+	u8 uuid[16];
+	int ret;
+
+	if (!strncmp(c->members, "uuid=", 5)) {
+		if (!uuid_parse(c->members + 5, uuid)) {
+			complain("%s: '%s' is not a uuid", c->name, c->members + 5);
+			return EXIT_ERR;
+		}
+		goto by_uuid;
+	}
+	snprintf(list, sizeof(list), "%s", c->members);
+	for (p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+		if (nd == SCRATCH_MAX_REGIONS) {
+			complain("%s: more than %d members", c->name, SCRATCH_MAX_REGIONS);
+			return EXIT_ERR;
+		}
+		if (!realpath(p, rp) || strncmp(rp, "/dev/", 5) || strlen(rp) > 50) {
+			complain("%s: member %s: no such device", c->name, p);
+			return EXIT_ERR;
+		}
+		ret = probe_dev(rp + 5, &dev[nd]);
+		if (ret < 0) {
+			report(CTX_FILE, ret, "%s: member %s", c->name, p);
+			return EXIT_ERR;
+		}
+		if (!ret) {
+			blank++;	/* probe_dev() named it */
+		} else if (nd && memcmp(dev[nd].si.uuid, dev[0].si.uuid, 16)) {
+			complain("%s: member %s belongs to another space than %s", c->name, p,
+				 dev[0].dev);
+			return EXIT_ERR;
+		}
+		nd++;
+	}
+	if (!nd) {
+		complain("%s: no member", c->name);
+		return EXIT_ERR;
+	}
+	if (blank && blank < nd) {
+		complain("%s: some members are blank and some hold a space: refusing to guess",
+			 c->name);
+		return EXIT_ERR;
+	}
+	if (!blank) {
+		memcpy(uuid, dev[0].si.uuid, 16);
+		goto by_uuid;
+	}
+	if (!c->format_blank) {
+		complain("%s: %s holds no scratch space (format-blank is not set)", c->name,
+			 dev[0].dev);
+		return EXIT_ERR;
+	}
+	for (i = 0; i < nd; i++) {
+		ret = probe_signature(dev[i].dev, 0, 0, what, sizeof(what));
+		if (ret) {
+			complain("%s: %s holds %s; not formatting it", c->name, dev[i].dev,
+				 ret > 0 ? what : "something libblkid could not read");
+			return EXIT_ERR;
+		}
+		spec[i] = (struct scratch_region){ .path = dev[i].dev };
+	}
+	ctl = ctl_open();
+	if (!ctl)
+		return EXIT_ERR;
+	ret = scratch_ctl_attach(ctl, spec, nd, SCRATCH_ATTACH_FORMAT,
+				 c->seg_size ? (unsigned int)__builtin_ctzll(c->seg_size) : 0, id);
+	scratch_ctl_close(ctl);
+	if (ret < 0) {
+		report(CTX_ATTACH, ret, "%s: format", c->name);
+		return EXIT_ERR;
+	}
+	*how = "formatted";
+	return EXIT_OK;
+
+by_uuid:
+	if (uuid_busy(f, n, uuid)) {
+		for (i = 0; i < n; i++)
+			if (!memcmp(f[i].si.uuid, uuid, 16) &&
+			    sscanf(f[i].busy, "attached: scratch%u", id) == 1) {
+				*how = "already attached";
+				return EXIT_OK;
+			}
+	}
+	*how = "assembled";
+	return assemble_one(f, n, uuid, id);
+}
+
+static int assemble_config(const struct opts *o, const char *file)
+{
+	FILE *in = fopen(file, "r");
+	char line[1400];
+	struct conf_line c;
+	struct found *f;
+	const char *how = "";
+	unsigned int n;
+	bool first = true;
+	int lineno = 0, rc = EXIT_OK;
+	uint32_t id;
+
+	if (!in) {
+		report(CTX_FILE, -errno, "assemble: %s", file);
+		return EXIT_ERR;
+	}
+	f = scan_sorted("assemble", &n);
+	if (!f) {
+		fclose(in);
+		return EXIT_ERR;
+	}
+	if (o->json)
+		printf("[");
+	while (fgets(line, sizeof(line), in)) {
+		char *t = line + strspn(line, " \t");
+
+		lineno++;
+		if (*t == '#' || *t == '\n' || !*t)
+			continue;
+		if (conf_parse(file, lineno, t, &c) || conf_apply(&c, f, n, &id, &how)) {
+			rc = EXIT_ERR;
+			continue;
+		}
+		if (o->json) {
+			printf("%s\n  {\"name\": ", first ? "" : ",");
+			json_str(c.name);
+			printf(", \"space\": \"scratch%u\", \"done\": \"%s\"}", id, how);
+		} else {
+			printf("%s: scratch%u (%s)\n", c.name, id, how);
+		}
+		first = false;
+	}
+	if (o->json)
+		printf("%s]\n", first ? "" : "\n");
+	fclose(in);
+	free(f);
+	return rc;
+}
+
 int cmd_assemble(int argc, char **argv)
 {
 	static const struct option own[] = {
-		{ "all",	no_argument,	NULL, 'a' },
+		{ "all",	no_argument,		NULL, 'a' },
+		{ "config",	required_argument,	NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { .cmd = "assemble", .common = OPT_JSON, .own = own, .own_short = "a" };
+	struct opts o = { .cmd = "assemble", .common = OPT_JSON, .own = own, .own_short = "ac:" };
+	const char *config = NULL;
 	struct found *f;
 	bool all = false, first = true;
 	unsigned int n, i;
@@ -360,12 +559,18 @@ int cmd_assemble(int argc, char **argv)
 	int c, rc = EXIT_OK;
 	u8 uuid[16];
 
-	while ((c = opts_next(&o, argc, argv)) > 0)
-		all = true;
+	while ((c = opts_next(&o, argc, argv)) > 0) {
+		if (c == 'a')
+			all = true;
+		else
+			config = optarg;
+	}
 	if (c < 0)
 		return o.status;
-	if (all ? optind < argc : optind + 1 != argc)
-		return usage_error("assemble: give one UUID or --all");
+	if (config && !all && optind == argc)
+		return assemble_config(&o, config);
+	if (config || (all ? optind < argc : optind + 1 != argc))
+		return usage_error("assemble: give one UUID, --all or --config FILE");
 	if (!all && !uuid_parse(argv[optind], uuid))
 		return usage_error("assemble: '%s' is not a uuid", argv[optind]);
 	f = scan_sorted("assemble", &n);
