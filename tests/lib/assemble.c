@@ -173,7 +173,9 @@ ST_TEST_F(asm, config)
 	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " get %u %s | cmp /tmp/cf.in - && echo same", sp2,
 			   id));
 	EXPECT_STREQ("same\n", out);
-	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " detach %u", sp2));
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " detach --all"));
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " ls"));
+	EXPECT_STREQ("", out);
 
 	/* By uuid. */
 	snprintf(line, sizeof(line), "work uuid=%s\\n", u);

@@ -304,24 +304,57 @@ int cmd_attach(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* detach --all: every attached space, each synced; a busy one is reported and left. */
+static int detach_all(struct scratch_ctl *ctl)
+{
+	uint32_t ids[256];	/* the module's most */
+	int n, i, ret, status = EXIT_OK;
+
+	n = scratch_space_list(ids, 256);
+	if (n < 0) {
+		report(CTX_CONTROL, n, "detach --all: listing spaces");
+		return EXIT_ERR;
+	}
+	for (i = 0; i < n && i < 256; i++) {
+		ret = scratch_ctl_detach(ctl, ids[i]);
+		if (ret < 0 && ret != -ENOENT && ret != -ENODEV) {
+			report(CTX_DETACH, ret, "detach scratch%u", ids[i]);
+			status = EXIT_ERR;
+		}
+	}
+	return status;
+}
+
 int cmd_detach(int argc, char **argv)
 {
-	struct opts o = { .cmd = "detach" };
+	static const struct option own[] = {
+		{ "all",	no_argument,	NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = { .cmd = "detach", .own = own, .own_short = "a" };
 	struct scratch_ctl *ctl;
-	uint32_t id;
-	int ret;
+	bool all = false;
+	uint32_t id = 0;
+	int c, ret;
 
-	if (opts_stop(&o, argc, argv))
+	while ((c = opts_next(&o, argc, argv)) > 0)
+		all = true;
+	if (c < 0)
 		return o.status;
-	if (argc - optind != 1)
-		return usage_error("detach: give one space");
-	if (!parse_space(argv[optind], &id))
+	if (argc - optind != !all)
+		return usage_error("detach: give one space, or --all");
+	if (!all && !parse_space(argv[optind], &id))
 		return usage_error("detach: '%s' is not a space (N, scratchN or /dev/scratchN)",
 				   argv[optind]);
 
 	ctl = ctl_open();
 	if (!ctl)
 		return EXIT_ERR;
+	if (all) {
+		ret = detach_all(ctl);
+		scratch_ctl_close(ctl);
+		return ret;
+	}
 	ret = scratch_ctl_detach(ctl, id);
 	scratch_ctl_close(ctl);
 	if (ret < 0) {
