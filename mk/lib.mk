@@ -33,6 +33,14 @@ SBINDIR    ?= $(PREFIX)/sbin
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
 PCDIR      ?= $(LIBDIR)/pkgconfig
+# A worker host's files (deploy/): units, the udev rule, the group, loading at boot, the
+# config (kept if present).
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+UDEVDIR    ?= $(PREFIX)/lib/udev/rules.d
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+MODLOADDIR ?= $(PREFIX)/lib/modules-load.d
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITS_SYSTEMD := $(wildcard deploy/*.service deploy/*.timer)
 
 .PHONY: lib libtests install uninstall dkms-install headers-check
 all: lib libtests
@@ -137,6 +145,14 @@ install: lib $(SCRATCHCTL) $(VERSION_H)
 	$(if $(MAN3),install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/)
 	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/)
 	$(if $(MAN8),install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/)
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(UDEVDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(MODLOADDIR) $(DESTDIR)$(SYSCONFDIR)/scratch
+	install -m 644 $(UNITS_SYSTEMD) $(DESTDIR)$(UNITDIR)/
+	install -m 644 deploy/60-scratch.rules $(DESTDIR)$(UDEVDIR)/
+	install -m 644 deploy/scratch.sysusers $(DESTDIR)$(SYSUSERSDIR)/scratch.conf
+	install -m 644 deploy/scratch.modules-load $(DESTDIR)$(MODLOADDIR)/scratch.conf
+	[ -e $(DESTDIR)$(SYSCONFDIR)/scratch/spaces.conf ] || \
+		install -m 644 deploy/spaces.conf $(DESTDIR)$(SYSCONFDIR)/scratch/
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libscratch.* $(DESTDIR)$(PCDIR)/libscratch.pc
@@ -145,6 +161,9 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8)))
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS_SYSTEMD)))
+	rm -f $(DESTDIR)$(UDEVDIR)/60-scratch.rules $(DESTDIR)$(SYSUSERSDIR)/scratch.conf \
+		$(DESTDIR)$(MODLOADDIR)/scratch.conf
 
 # The module's sources under /usr/src, for dkms to rebuild on every kernel upgrade.
 DKMS_DIR := $(DESTDIR)/usr/src/scratch-$(PKG_VERSION)

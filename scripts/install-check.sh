@@ -26,7 +26,7 @@ t() { # description command...
 }
 
 echo "TAP version 13"
-echo "1..8"
+echo "1..9"
 t "make install PREFIX=/usr DESTDIR=staging" make -s install PREFIX=/usr DESTDIR="$ROOT"
 export PKG_CONFIG_SYSROOT_DIR=$ROOT PKG_CONFIG_LIBDIR=$ROOT/usr/lib/pkgconfig:/usr/lib/x86_64-linux-gnu/pkgconfig
 t "pkg-config knows libscratch" pkg-config --exists libscratch
@@ -67,4 +67,18 @@ EOF_C
 		LD_LIBRARY_PATH="$ROOT/usr/lib" "$ROOT/old10"
 }
 t "a program built against 1.0 binds and runs the 1.0 form of scratch_atom_stat" old10
+# The units systemd would load from the staging root: syntax, dependencies, executables.
+units() {
+	local u out
+	command -v systemd-analyze >/dev/null || { echo "systemd-analyze missing"; return 1; }
+	mkdir -p "$ROOT/bin" "$ROOT/sbin"
+	cp /bin/sh "$ROOT/bin/" && cp /sbin/modprobe "$ROOT/sbin/" || return 1
+	cp -n /lib/systemd/system/*.target /lib/systemd/system/systemd-udev-settle.service \
+		/lib/systemd/system/systemd-modules-load.service "$ROOT/usr/lib/systemd/system/"
+	for u in "$ROOT"/usr/lib/systemd/system/scratch-*; do
+		out=$(systemd-analyze verify --root="$ROOT" --man=no "$(basename "$u")" 2>&1)
+		[ -z "$out" ] || { echo "$out"; return 1; }
+	done
+}
+t "systemd-analyze verify: the scratch units" units
 [ $bad -eq 0 ]
