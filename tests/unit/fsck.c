@@ -15,6 +15,7 @@
 #include "kselftest_harness.h"
 #include "core.h"
 #include "sh.h"
+#include "scratch_version.h"
 
 static void __attribute__((constructor)) line_buffered(void)
 {
@@ -428,6 +429,17 @@ TEST_F(img, usage)
 	ASSERT_EQ(2, fsck("fsck /tmp"));
 	ASSERT_EQ(2, fsck("scrub"));
 	ASSERT_EQ(2, fsck("scrub 0 --rate fast"));
+	/* Option errors: one line of ours that names the option (then the hint), not getopt's. */
+	ASSERT_EQ(2, st_sh(out, sizeof(out), "%s ls --foo 2>&1", scratchctl()));
+	ASSERT_STREQ("scratchctl: ls: unknown option '--foo'\n"
+		     "Try 'scratchctl --help' for more information.\n", out);
+	ASSERT_EQ(2, st_sh(out, sizeof(out), "%s fsck %s --offset 2>&1", scratchctl(),
+			   self->im.path));
+	HAS("fsck: option '--offset' needs a value");
+	ASSERT_EQ(0, st_sh(out, sizeof(out), "%s --version", scratchctl()));
+	HAS("scratchctl " LIBSCRATCH_VERSION " (libscratch " LIBSCRATCH_VERSION);
+	ASSERT_EQ(0, st_sh(out, sizeof(out), "%s ls --help | head -1", scratchctl()));
+	HAS("usage: scratchctl");
 }
 
 TEST_HARNESS_MAIN

@@ -30,11 +30,12 @@ struct found {
 	bool			backup;		/* the primary superblock was unusable */
 };
 
-/* What the scan could not read: the first device and its errno. */
+/* What the scan could not read: how many devices, the first and its errno. */
 struct scan_err {
-	char	dev[64];
-	int	err;
-	bool	truncated;		/* more than SCAN_MAX regions */
+	char		dev[64];
+	int		err;
+	unsigned int	nr;
+	bool		truncated;	/* more than SCAN_MAX regions */
 };
 
 static void uuid_str(const u8 *u, char *buf)
@@ -171,7 +172,7 @@ static unsigned int scan(struct found *out, unsigned int cap, struct scan_err *e
 			break;
 		}
 		r = probe_dev(d->d_name, &out[n]);
-		if (r < 0 && !e->err) {
+		if (r < 0 && !e->nr++) {
 			e->err = -r;
 			snprintf(e->dev, sizeof(e->dev), "%s", out[n].dev);
 		}
@@ -205,13 +206,15 @@ static struct found *scan_sorted(const char *cmd, unsigned int *n)
 		return NULL;
 	}
 	*n = scan(f, SCAN_MAX, &e);
-	/* A device it could not read may hold a member: say so rather than miss it. */
-	if (e.err) {
+	/*
+	 * A device it could not read may hold a member: say so rather than miss it
+	 * silently, but go on with the others (one odd device must not keep a
+	 * host's spaces from being assembled at boot).
+	 */
+	if (e.nr)
 		report(e.err == EACCES || e.err == EPERM ? CTX_CONTROL : CTX_FILE, -e.err,
-		       "%s: cannot read %s", cmd, e.dev);
-		free(f);
-		return NULL;
-	}
+		       "%s: %u device%s not read, the first %s", cmd, e.nr, e.nr == 1 ? "" : "s",
+		       e.dev);
 	if (e.truncated)
 		complain("%s: more than %d scratch regions; the rest were not looked at", cmd,
 			 SCAN_MAX);

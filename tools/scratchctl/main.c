@@ -129,6 +129,12 @@ int opts_next(struct opts *o, int argc, char **argv)
 
 	if (!o->all[0].name)
 		opts_build(o);
+	/* getopt's own messages would make two lines of one error: ours name the option. */
+	opterr = 0;
+	if (o->shorts[0] != ':') {
+		memmove(o->shorts + 1, o->shorts, strlen(o->shorts) + 1);
+		o->shorts[0] = ':';
+	}
 	for (;;) {
 		c = getopt_long(argc, argv, o->shorts, o->all, NULL);
 		switch (c) {
@@ -150,8 +156,15 @@ int opts_next(struct opts *o, int argc, char **argv)
 			o->status = help();
 			return -1;
 		case '?':
+			if (optopt)
+				o->status = usage_error("%s: unknown option '-%c'", o->cmd, optopt);
+			else
+				o->status = usage_error("%s: unknown option '%s'", o->cmd,
+							argv[optind - 1]);
+			return -1;
 		case ':':
-			o->status = usage_error("%s: bad option", o->cmd);
+			o->status = usage_error("%s: option '%s' needs a value", o->cmd,
+						argv[optind - 1]);
 			return -1;
 		default:
 			return c;

@@ -76,7 +76,7 @@ struct opts {
 	int			status;		/* the exit status once opts_next() is -1 */
 	/* the parser's */
 	struct option		all[OPTS_MAX];
-	char			shorts[2 * OPTS_MAX + 1];
+	char			shorts[2 * OPTS_MAX + 2];	/* with the leading ':' */
 };
 
 /*

@@ -37,6 +37,8 @@ static const char *errwords(enum ctx ctx, int err)
 			return "permission denied (need root)";
 		break;
 	case CTX_SPACE:
+		if ((err == ENOENT || err == ENXIO) && access("/sys/module/scratch", F_OK))
+			return "no such space: scratch.ko is not loaded";
 		if (err == ENOENT || err == ENODEV || err == ENXIO)
 			return "no such space";
 		if (err == EACCES)
