@@ -40,6 +40,7 @@ UDEVDIR    ?= $(PREFIX)/lib/udev/rules.d
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 MODLOADDIR ?= $(PREFIX)/lib/modules-load.d
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 UNITS_SYSTEMD := $(wildcard deploy/*.service deploy/*.timer)
 
 .PHONY: lib libtests install uninstall dkms-install headers-check
@@ -151,6 +152,8 @@ install: lib $(SCRATCHCTL) $(VERSION_H)
 	install -m 644 deploy/60-scratch.rules $(DESTDIR)$(UDEVDIR)/
 	install -m 644 deploy/scratch.sysusers $(DESTDIR)$(SYSUSERSDIR)/scratch.conf
 	install -m 644 deploy/scratch.modules-load $(DESTDIR)$(MODLOADDIR)/scratch.conf
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 644 deploy/scratchctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/scratchctl
 	[ -e $(DESTDIR)$(SYSCONFDIR)/scratch/spaces.conf ] || \
 		install -m 644 deploy/spaces.conf $(DESTDIR)$(SYSCONFDIR)/scratch/
 
@@ -163,7 +166,7 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8)))
 	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS_SYSTEMD)))
 	rm -f $(DESTDIR)$(UDEVDIR)/60-scratch.rules $(DESTDIR)$(SYSUSERSDIR)/scratch.conf \
-		$(DESTDIR)$(MODLOADDIR)/scratch.conf
+		$(DESTDIR)$(MODLOADDIR)/scratch.conf $(DESTDIR)$(BASHCOMPDIR)/scratchctl
 
 # The module's sources under /usr/src, for dkms to rebuild on every kernel upgrade.
 DKMS_DIR := $(DESTDIR)/usr/src/scratch-$(PKG_VERSION)

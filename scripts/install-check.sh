@@ -26,7 +26,7 @@ t() { # description command...
 }
 
 echo "TAP version 13"
-echo "1..9"
+echo "1..10"
 t "make install PREFIX=/usr DESTDIR=staging" make -s install PREFIX=/usr DESTDIR="$ROOT"
 export PKG_CONFIG_SYSROOT_DIR=$ROOT PKG_CONFIG_LIBDIR=$ROOT/usr/lib/pkgconfig:/usr/lib/x86_64-linux-gnu/pkgconfig
 t "pkg-config knows libscratch" pkg-config --exists libscratch
@@ -81,4 +81,15 @@ units() {
 	done
 }
 t "systemd-analyze verify: the scratch units" units
+# Completion knows every command the tool lists in its usage, and only those.
+completion() {
+	local c="$ROOT/usr/share/bash-completion/completions/scratchctl" want got
+	want=$("$ROOT/usr/sbin/scratchctl" --help | sed -n 's/^  \([a-z][a-z]*\)\( .*\)\{0,1\}$/\1/p' | sort)
+	got=$(bash -c "source '$c'; COMP_WORDS=(scratchctl ''); COMP_CWORD=1; _scratchctl
+		printf '%s\n' \"\${COMPREPLY[@]}\"" | grep -v '^-' | sort)
+	[ -n "$want" ] && [ "$want" = "$got" ] || { diff <(echo "$want") <(echo "$got"); return 1; }
+	bash -c "source '$c'; COMP_WORDS=(scratchctl attach --f); COMP_CWORD=2; _scratchctl
+		[ \"\${COMPREPLY[*]}\" = '--format --force' ]"
+}
+t "bash completion: the commands of --help, and a command's options" completion
 [ $bad -eq 0 ]
