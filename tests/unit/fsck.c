@@ -311,6 +311,15 @@ TEST_F(img, payload)
 	HAS("\"problems\": 1");
 	ASSERT_EQ(1, fsck("fsck %s --payload", self->im.path));
 	HAS(idstr(&self->im.id[2]));
+	/* On a terminal (script(1) gives it one), progress; in a pipe, none. */
+	if (!access("/usr/bin/script", X_OK)) {
+		ASSERT_EQ(0, st_sh(out, sizeof(out), "TERM=xterm script -qec '%s fsck %s --payload' "
+				   "/dev/null | grep -c 'fsck: segment'; true", scratchctl(),
+				   self->im.path));
+		ASSERT_LT(0, atoi(out)) TH_LOG("no progress on a terminal");
+	}
+	ASSERT_EQ(1, st_sh(out, sizeof(out), "%s fsck %s --payload 2>&1 | grep -c 'fsck: segment'",
+			   scratchctl(), self->im.path));
 }
 
 TEST_F(img, array)

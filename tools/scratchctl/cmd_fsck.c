@@ -37,6 +37,7 @@ struct fsck {
 	ull base;		/* image offset of the region */
 	ull avail;		/* bytes of the image from base on */
 	bool payload;
+	bool progress;		/* --payload, stderr a terminal */
 	struct sc_super_info si;
 	struct sc_geom g;
 	enum sc_why why[2];	/* primary and backup superblock */
@@ -236,6 +237,22 @@ static int cmp_ull(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* --payload on a terminal: the segment reached and the bytes hashed, five times a second. */
+static void fsck_progress(struct fsck *f, ull i, bool done)
+{
+	static double last;
+	char b[32];
+
+	if (!f->progress || (!done && now_s() - last < 0.2))
+		return;
+	last = now_s();
+	if (done)
+		fputs("\r\033[K", stderr);
+	else
+		fprintf(stderr, "\rfsck: segment %llu of %llu, %s hashed\033[K", i, f->nr_check,
+			human(f->payload_bytes, b, sizeof(b)));
+}
+
 /* Superblocks, then every segment inside the image. 0 or an I/O error. */
 static int fsck_region(struct fsck *f)
 {
@@ -294,6 +311,7 @@ static int fsck_region(struct fsck *f)
 		struct sc_seg_info sg;
 		enum sc_why why;
 
+		fsck_progress(f, i, false);
 		ret = fsck_read(f, &hdr, sizeof(hdr), fsck_seg_pos(f, i));
 		if (ret)
 			return ret;
@@ -515,7 +533,9 @@ int cmd_fsck(int argc, char **argv)
 		report(CTX_ANY, -ENOMEM, "fsck");
 		goto out;
 	}
+	f.progress = f.payload && want_progress();
 	ret = fsck_region(&f);
+	fsck_progress(&f, 0, true);
 	if (ret < 0) {
 		report(CTX_FILE, ret, "fsck: reading %s", image);
 		goto out;

@@ -15,22 +15,6 @@
 
 #define SCRUB_IDS	64	/* bad ids per call */
 
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-/* Progress goes to a person on a real terminal only. */
-static bool want_progress(void)
-{
-	const char *term = getenv("TERM");
-
-	return isatty(STDERR_FILENO) && !(term && !strcmp(term, "dumb"));
-}
-
 /* Ahead of the pace: sleep until @bytes / @rate MB a second have passed since @t0. */
 static void pace(ull bytes, ull rate, double t0)
 {

@@ -101,6 +101,10 @@ const char *human_us(ull us, char *buf, size_t len);
 void json_str(const char *s);
 int write_full(int fd, const void *buf, size_t len);
 
+/* Seconds on the monotonic clock; whether progress goes to a person (stderr a terminal). */
+double now_s(void);
+bool want_progress(void);
+
 /* The control device; NULL after reporting. */
 struct scratch_ctl *ctl_open(void);
 /* A space through libscratch, bound to @tenant; NULL after reporting. */

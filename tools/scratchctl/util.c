@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "scratchctl.h"
@@ -294,4 +295,22 @@ struct scratch *lib_open(const char *cmd, const char *path, uint32_t tenant)
 		return NULL;
 	}
 	return s;
+}
+
+/* ---- time and progress ------------------------------------------------------------ */
+
+double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Progress goes to a person on a real terminal only. */
+bool want_progress(void)
+{
+	const char *term = getenv("TERM");
+
+	return isatty(STDERR_FILENO) && !(term && !strcmp(term, "dumb"));
 }
