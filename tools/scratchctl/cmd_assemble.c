@@ -549,9 +549,7 @@ static int assemble_config(const struct opts *o, const char *file)
 int cmd_assemble(int argc, char **argv)
 {
 	static const struct option own[] = {
-		{ "all",	no_argument,		NULL, 'a' },
-		{ "config",	required_argument,	NULL, 'c' },
-		{ NULL, 0, NULL, 0 },
+		OPT_FLAG("all", 'a'), OPT_ARG("config", 'c'), OPT_END,
 	};
 	struct opts o = { .cmd = "assemble", .common = OPT_JSON, .own = own, .own_short = "ac:" };
 	const char *config = NULL;

@@ -67,9 +67,7 @@ static int slurp(int fd, char **out, size_t *len, ull limit)
 int cmd_put(int argc, char **argv)
 {
 	static const struct option own[] = {
-		{ "type",	required_argument,	NULL, 't' },
-		{ "zstd",	optional_argument,	NULL, 'z' },
-		{ NULL, 0, NULL, 0 },
+		OPT_ARG("type", 't'), OPT_OPTARG("zstd", 'z'), OPT_END,
 	};
 	char pathbuf[64], idtxt[SCRATCH_ID_STRLEN];
 	struct opts o = {
@@ -237,9 +235,7 @@ static int open_output(const char *output)
 int cmd_get(int argc, char **argv)
 {
 	static const struct option own[] = {
-		{ "output",	required_argument,	NULL, 'o' },
-		{ "mmap",	no_argument,		NULL, 'm' },
-		{ NULL, 0, NULL, 0 },
+		OPT_ARG("output", 'o'), OPT_FLAG("mmap", 'm'), OPT_END,
 	};
 	struct opts o = { .cmd = "get", .common = OPT_TENANT, .own = own, .own_short = "o:m" };
 	char pathbuf[64];

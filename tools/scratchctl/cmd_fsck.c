@@ -453,10 +453,7 @@ static void fsck_print_human(const struct fsck *f, const char *image)
 int cmd_fsck(int argc, char **argv)
 {
 	static const struct option own[] = {
-		{ "offset",	required_argument,	NULL, 'o' },
-		{ "length",	required_argument,	NULL, 'l' },
-		{ "payload",	no_argument,		NULL, 'p' },
-		{ NULL, 0, NULL, 0 },
+		OPT_ARG("offset", 'o'), OPT_ARG("length", 'l'), OPT_FLAG("payload", 'p'), OPT_END,
 	};
 	struct opts o = { .cmd = "fsck", .common = OPT_JSON, .own = own, .own_short = "o:l:p" };
 	struct fsck f;

@@ -64,9 +64,7 @@ static void scrub_print(const struct scrub_run *r, bool json, bool recheck, ull 
 int cmd_scrub(int argc, char **argv)
 {
 	static const struct option own[] = {
-		{ "rate",	required_argument,	NULL, 'r' },
-		{ "recheck",	no_argument,		NULL, 'R' },
-		{ NULL, 0, NULL, 0 },
+		OPT_ARG("rate", 'r'), OPT_FLAG("recheck", 'R'), OPT_END,
 	};
 	struct opts o = {
 		.cmd = "scrub", .common = OPT_JSON | OPT_NO_SYNC, .own = own, .own_short = "r:R",

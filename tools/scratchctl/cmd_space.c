@@ -211,10 +211,7 @@ static int attach_culprit(const struct region_arg *r, unsigned int n, int err,
 int cmd_attach(int argc, char **argv)
 {
 	static const struct option own[] = {
-		{ "format",	no_argument,		NULL, 'f' },
-		{ "seg-size",	required_argument,	NULL, 's' },
-		{ "force",	no_argument,		NULL, 'F' },
-		{ NULL, 0, NULL, 0 },
+		OPT_FLAG("format", 'f'), OPT_ARG("seg-size", 's'), OPT_FLAG("force", 'F'), OPT_END,
 	};
 	struct opts o = { .cmd = "attach", .own = own, .own_short = "fs:F" };
 	struct scratch_region spec[SCRATCH_MAX_REGIONS];
@@ -327,10 +324,7 @@ static int detach_all(struct scratch_ctl *ctl)
 
 int cmd_detach(int argc, char **argv)
 {
-	static const struct option own[] = {
-		{ "all",	no_argument,	NULL, 'a' },
-		{ NULL, 0, NULL, 0 },
-	};
+	static const struct option own[] = { OPT_FLAG("all", 'a'), OPT_END };
 	struct opts o = { .cmd = "detach", .own = own, .own_short = "a" };
 	struct scratch_ctl *ctl;
 	bool all = false;

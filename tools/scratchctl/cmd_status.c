@@ -269,10 +269,7 @@ out:
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option own[] = {
-		{ "prometheus",	no_argument,	NULL, 'P' },
-		{ NULL, 0, NULL, 0 },
-	};
+	static const struct option own[] = { OPT_FLAG("prometheus", 'P'), OPT_END };
 	struct opts o = { .cmd = "status", .common = OPT_JSON, .own = own, .own_short = "P" };
 	struct scratch_space_status in;
 	unsigned int nr = 0, i;

@@ -57,6 +57,12 @@ int help(void);
 
 /* ---- options ---------------------------------------------------------------- */
 
+/* A command's own options, one entry each: getopt_long's struct option. */
+#define OPT_FLAG(name, c)	{ name, no_argument, NULL, c }
+#define OPT_ARG(name, c)	{ name, required_argument, NULL, c }
+#define OPT_OPTARG(name, c)	{ name, optional_argument, NULL, c }
+#define OPT_END			{ NULL, 0, NULL, 0 }
+
 /* The options several commands share, parsed in one place (main.c). */
 #define OPT_JSON	(1U << 0)	/* --json, -j */
 #define OPT_TENANT	(1U << 1)	/* --tenant T, -T */
