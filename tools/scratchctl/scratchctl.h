@@ -2,8 +2,9 @@
 /*
  * scratchctl's shared declarations: exit codes, the one-line error report,
  * the option parser every command uses, and the command functions, one
- * group per file (cmd_space.c, cmd_atom.c, cmd_scrub.c, cmd_fsck.c, cmd_assemble.c).  Every
- * call to the module goes through libscratch.
+ * group per file (cmd_space.c, cmd_status.c, cmd_atom.c, cmd_scrub.c,
+ * cmd_fsck.c, cmd_assemble.c; main.c's table says which).  Every call to the
+ * module goes through libscratch.
  */
 #ifndef SCRATCHCTL_H
 #define SCRATCHCTL_H
