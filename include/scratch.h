@@ -247,7 +247,8 @@ struct scratch_space_status {
 	uint64_t	bad;		/* atoms that failed verification since attach */
 	uint64_t	write_errors;	/* write errors since attach */
 	uint8_t		uuid[16];	/* the space's (zero from a module without it) */
-	uint64_t	reserved[6];
+	char		label[32];	/* the host's name for it, "" if none */
+	uint64_t	reserved[2];
 };
 
 /* One member (region) of a space. */
@@ -278,6 +279,8 @@ int scratch_space_status(uint32_t space_id, struct scratch_space_status *st, siz
  */
 int scratch_space_members(uint32_t space_id, struct scratch_member *members, unsigned int cap,
 			  size_t size);
+/* Root: name the space (1 to 31 of [A-Za-z0-9._-]; "" clears it): /dev/scratch/NAME. */
+int scratch_space_set_label(uint32_t space_id, const char *label);
 
 /* One step of a scrub (CAP_SYS_ADMIN): what it checked and dropped. */
 struct scratch_scrub_stats {

@@ -35,6 +35,7 @@
 #define SCRATCH_SCRUB_ALL	(SCRATCH_SCRUB_RECHECK)
 
 #define SC_MAX_SPACES		256
+#define SC_LABEL_MAX		32	/* with its NUL */
 #define SC_INITIAL_SLOTS	8	/* index entries of a newly opened segment */
 
 /* Slot states of struct sc_atom.state (low two bits). */
@@ -216,6 +217,8 @@ struct sc_space {
 	 * without it has no tenant until a broker gives it one.
 	 */
 	bool broker_tenants;
+	/* The host's name for the space (sysfs label, udev's /dev/scratch/NAME); under lock. */
+	char label[SC_LABEL_MAX];
 
 	/* Per-tenant pins and reservations, and their limits (tenant.c). */
 	struct mutex tenant_mutex;

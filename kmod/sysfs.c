@@ -4,6 +4,7 @@
  * its uuid, and its members one per line.
  */
 #include <linux/blk_types.h>
+#include <linux/ctype.h>
 #include <linux/device.h>
 #include <linux/sysfs.h>
 #include "scratch_priv.h"
@@ -67,6 +68,45 @@ static ssize_t members_show(struct device *dev, struct device_attribute *attr, c
 	return len;
 }
 static DEVICE_ATTR_RO(members);
+
+/*
+ * label: the host's name for the space, empty until root writes one (scratchctl
+ * assemble --config writes the NAME of its line): 1 to 31 of [A-Za-z0-9._-].
+ * A change is announced (KOBJ_CHANGE), so that udev links /dev/scratch/NAME.
+ */
+static ssize_t label_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct sc_space *s = dev_to_space(dev);
+	char label[SC_LABEL_MAX];
+
+	spin_lock(&s->lock);
+	memcpy(label, s->label, sizeof(label));
+	spin_unlock(&s->lock);
+	return sysfs_emit(buf, "%s\n", label);
+}
+
+static ssize_t label_store(struct device *dev, struct device_attribute *attr,
+			   const char *buf, size_t count)
+{
+	struct sc_space *s = dev_to_space(dev);
+	char label[SC_LABEL_MAX] = "";
+	size_t n = count, i;
+
+	if (n && buf[n - 1] == '\n')
+		n--;
+	if (n >= SC_LABEL_MAX)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (!isalnum(buf[i]) && buf[i] != '.' && buf[i] != '_' && buf[i] != '-')
+			return -EINVAL;
+	memcpy(label, buf, n);
+	spin_lock(&s->lock);
+	memcpy(s->label, label, sizeof(label));
+	spin_unlock(&s->lock);
+	kobject_uevent(&dev->kobj, KOBJ_CHANGE);
+	return count;
+}
+static DEVICE_ATTR_RW(label);
 
 /*
  * broker_tenants: 0 (default) lets whoever can open /dev/scratchN pick its
@@ -138,6 +178,7 @@ static struct attribute *sc_space_attrs[] = {
 	&dev_attr_write_errors.attr,
 	&dev_attr_uuid.attr,
 	&dev_attr_members.attr,
+	&dev_attr_label.attr,
 	&dev_attr_broker_tenants.attr,
 	&dev_attr_tenant_max_segments.attr,
 	&dev_attr_tenant_max_reserved.attr,

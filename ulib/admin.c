@@ -6,6 +6,7 @@
  * struct and one __sys_ioctl() (GET_FEATURES: __scratch_get_features(), as
  * scratch_space_open() asks it); errnos come back as they are.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <limits.h>
 #include <stddef.h>
@@ -257,6 +258,37 @@ static void sc_sysfs_uuid(uint32_t id, uint8_t *uuid)
 		uuid[i] = (uint8_t)b[i];
 }
 
+__scratch_export
+int scratch_space_set_label(uint32_t space_id, const char *label)
+{
+	char path[128];
+	struct iovec v;
+	size_t n, i;
+	ssize_t w;
+	int fd;
+
+	if (!label || space_id > INT32_MAX)
+		return -EINVAL;
+	n = strlen(label);
+	if (n > 31)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)label[i]) && !strchr("._-", label[i]))
+			return -EINVAL;
+	snprintf(path, sizeof(path), SC_SYSFS_CLASS "/scratch%u/label", space_id);
+	fd = __sys_open(path, O_WRONLY);
+	if (fd == -ENOENT && sc_sysfs_read(space_id, "regions", path, sizeof(path)) > 0)
+		return -EOPNOTSUPP;	/* a module that predates labels */
+	if (fd < 0)
+		return fd;
+	/* An empty write is no store: a lone newline clears the label. */
+	v.iov_base = (void *)(n ? label : "\n");
+	v.iov_len = n ? n : 1;
+	w = __sys_pwritev(fd, &v, 1, 0);
+	__sys_close(fd);
+	return w < 0 ? (int)w : 0;
+}
+
 #define SC_MEMBER_SIZE_1_1	SC_SIZE_TO(struct scratch_member, reserved)
 
 __scratch_export
@@ -330,6 +362,7 @@ static int sc_status_sysfs(uint32_t id, struct scratch_space_status *st)
 #undef A
 	};
 	uint64_t v, seg_size = 0, regions = 0;
+	char buf[64];
 	size_t i;
 	int ret = 0;
 
@@ -347,6 +380,10 @@ static int sc_status_sysfs(uint32_t id, struct scratch_space_status *st)
 		if (!sc_sysfs_u64(id, later[i].name, &v))
 			*(uint64_t *)((char *)st + later[i].off) = v;
 	sc_sysfs_uuid(id, st->uuid);
+	if (sc_sysfs_read(id, "label", buf, sizeof(buf)) > 0) {
+		buf[strcspn(buf, "\n")] = 0;
+		snprintf(st->label, sizeof(st->label), "%.31s", buf);
+	}
 	st->space_id = id;
 	st->nr_regions = (uint32_t)regions;
 	st->seg_shift = (uint32_t)__builtin_ctzll(seg_size);

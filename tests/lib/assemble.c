@@ -158,6 +158,14 @@ ST_TEST_F(asm, config)
 	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " assemble --config /tmp/spaces.conf"));
 	ASSERT_EQ(1, sscanf(out, "work: scratch%u (formatted)", &sp)) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "(formatted)")) TH_LOG("%s", out);
+	/* The line's NAME is the space's label (udev's /dev/scratch/work). */
+	snprintf(line, sizeof(line), "cat /sys/class/scratch/scratch%u/label", sp);
+	ASSERT_EQ(0, st_sh(out, sizeof(out), "%s", line));
+	EXPECT_STREQ("work\n", out);
+	ASSERT_EQ(0, st_sh(out, sizeof(out), CTL " status %u --json", sp));
+	EXPECT_NE(NULL, strstr(out, "\"label\": \"work\"")) TH_LOG("%s", out);
+	snprintf(line, sizeof(line), "echo 'bad name' > /sys/class/scratch/scratch%u/label", sp);
+	EXPECT_NE(0, st_sh(out, sizeof(out), "%s", line));
 	ASSERT_EQ(0, st_sh(id, sizeof(id), CTL " put %u /tmp/cf.in", sp));
 	id[32] = 0;
 	ASSERT_EQ(0, scanned(d0, u, &i, &n, &busy));

@@ -385,6 +385,13 @@ static int conf_parse(const char *file, int lineno, char *line, struct conf_line
 		complain("%s:%d: want NAME MEMBERS [OPTIONS]", file, lineno);
 		return -1;
 	}
+	/* NAME becomes the space's label, and /dev/scratch/NAME. */
+	if (strlen(c->name) > 31 || strspn(c->name, "abcdefghijklmnopqrstuvwxyz"
+		   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(c->name)) {
+		complain("%s:%d: name '%s': 1 to 31 of letters, digits, '.', '_', '-'", file,
+			 lineno, c->name);
+		return -1;
+	}
 	for (o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(o, "-"))
 			continue;
@@ -506,7 +513,7 @@ static int assemble_config(const struct opts *o, const char *file)
 	const char *how = "";
 	unsigned int n;
 	bool first = true;
-	int lineno = 0, rc = EXIT_OK;
+	int lineno = 0, rc = EXIT_OK, ret;
 	uint32_t id;
 
 	if (!in) {
@@ -529,6 +536,11 @@ static int assemble_config(const struct opts *o, const char *file)
 		if (conf_parse(file, lineno, t, &c) || conf_apply(&c, f, n, &id, &how)) {
 			rc = EXIT_ERR;
 			continue;
+		}
+		ret = scratch_space_set_label(id, c.name);
+		if (ret < 0) {
+			report(CTX_SPACE, ret, "%s: scratch%u: naming it", c.name, id);
+			rc = EXIT_ERR;
 		}
 		if (o->json) {
 			printf("%s\n  {\"name\": ", first ? "" : ",");

@@ -125,7 +125,8 @@ static void print_status_json(const struct scratch_space_status *in, uint32_t id
 	       in->atoms ? (ull)(in->atom_ram_bytes / in->atoms) : 0ULL,
 	       (ull)in->unverified, (ull)in->verified, (ull)in->bad, (ull)in->write_errors);
 	uuid_text(in->uuid, u);
-	printf(", \"uuid\": \"%s\"", u);
+	printf(", \"uuid\": \"%s\", \"label\": ", u);
+	json_str(in->label);
 	print_members(id, true);
 	putchar('}');
 }
@@ -135,7 +136,8 @@ static void print_status_human(const struct scratch_space_status *in, uint32_t i
 	char a[32], b[32], c[40];
 
 	uuid_text(in->uuid, c);
-	printf("scratch%u: /dev/scratch%u\n", id, id);
+	printf("scratch%u: /dev/scratch%u%s%s%s\n", id, id, in->label[0] ? " (" : "", in->label,
+	       in->label[0] ? ")" : "");
 	printf("  uuid       %s\n", c);
 	printf("  capacity   %s in %llu segments of %s, %u region%s\n",
 	       human(in->capacity, a, sizeof(a)), (ull)in->nr_segments,
