@@ -47,6 +47,11 @@ bench: deps
 	@sed -n 's/^BENCH-JSON //p' $(B)/bench.log > $(B)/bench.json
 	@echo "bench: ratios in $(B)/bench.json"
 
+# The worker-host VM: systemd boots this machine's root with our packages (tests/vm/hostvm.sh).
+vm-host: deps
+	@$(MAKE) -s module deb
+	@tests/vm/hostvm.sh
+
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf $(B)

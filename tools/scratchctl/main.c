@@ -64,7 +64,8 @@ static const char usage_text[] =
 "        hashes every atom's bytes (progress on a terminal).  Prints a summary\n"
 "        and each problem.\n"
 "\n"
-"N names a space: 0, scratch0 or /dev/scratch0.  ID is 32 hex digits.\n"
+"N names a space: 0, scratch0, /dev/scratch0 or a link to it such as\n"
+"/dev/scratch/NAME.  ID is 32 hex digits.\n"
 "Exit status: 0 success, 1 failure, 2 usage error.  scrub and fsck: 0 clean,\n"
 "1 damage found, 2 usage, I/O or system error.\n";
 

@@ -5,6 +5,7 @@
  * opening the control device or a space through libscratch with a report.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -184,6 +185,11 @@ bool parse_u32(const char *s, uint32_t *out, uint32_t max)
 
 bool parse_space(const char *s, uint32_t *id)
 {
+	char real[PATH_MAX];
+
+	/* A link udev made (/dev/scratch/NAME, /dev/scratch/by-uuid/UUID) names its node. */
+	if (!strncmp(s, "/dev/scratch/", 13) && realpath(s, real))
+		return strncmp(real, "/dev/scratch/", 13) && parse_space(real, id);
 	if (!strncmp(s, "/dev/", 5))
 		s += 5;
 	if (!strncmp(s, "scratch", 7))

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The worker-host VM: the 6.1 kernel boots this machine's own Debian root (read-only over
+# virtio-9p, under a tmpfs overlay) with systemd as PID 1, our packages installed in it, and
+# runs tests/vm/host/test.sh twice: boot 1 finds two blank NVMe drives named in spaces.conf by
+# /dev/disk/by-id and formats them; boot 2 presents them in the other order next to a drive
+# holding ext4 and finds the space again.  Prints TAP; exit 1 on any failure or kernel splat.
+#
+# Usage: tests/vm/hostvm.sh     (make vm-host; needs make deb and make module first)
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT" || exit 2
+KVER=${SCRATCH_HOSTVM_KVER:-$(ls -d /lib/modules/6.1.*-amd64 2>/dev/null | grep -v rt | sort -V | tail -n 1 | xargs -r basename)}
+W=build/hostvm
+M=/lib/modules/$KVER
+die() { echo "not ok - hostvm: $*"; exit 1; }
+
+[ -n "$KVER" ] && [ -f "/boot/vmlinuz-$KVER" ] || die "no 6.1 kernel image in /boot"
+[ -x /lib/systemd/systemd ] || die "this machine's root has no systemd to boot"
+ko=kmod/scratch.ko
+[ -f "$ko" ] || die "$ko not built (make module)"
+debs=$(ls build/deb/libscratch1_*.deb build/deb/scratch-tools_*.deb 2>/dev/null)
+[ "$(echo "$debs" | wc -w)" = 2 ] || die "packages not built (make deb)"
+
+rm -rf "$W" && mkdir -p "$W/ir/mods" "$W/ir/bin" "$W/payload/debs" "$W/img"
+for d in proc sys dev lower rw newroot; do mkdir -p "$W/ir/$d"; done
+
+# ---- initramfs: busybox, virtio 9p and overlay modules in dependency order, /init ----------
+order() {	# module path (relative to $M) and its dependencies first, once each
+	local m=$1 d
+	grep -qx "$m" "$W/order" 2>/dev/null && return
+	for d in $(sed -n "s|^$m: *||p" "$M/modules.dep"); do order "$d"; done
+	echo "$m" >> "$W/order"
+}
+: > "$W/order"
+for m in kernel/drivers/virtio/virtio_pci.ko kernel/net/9p/9pnet_virtio.ko kernel/fs/9p/9p.ko \
+	kernel/fs/overlayfs/overlay.ko; do
+	[ -f "$M/$m" ] || die "$M/$m missing"
+	order "$m"
+done
+while read -r m; do cp "$M/$m" "$W/ir/mods/"; basename "$m"; done < "$W/order" > "$W/ir/mods/order"
+cp "$(command -v busybox)" "$W/ir/bin/busybox" || die "busybox missing (busybox-static)"
+cp tests/vm/host/init "$W/ir/init" && chmod +x "$W/ir/init"
+(cd "$W/ir" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$W/initramfs.gz"
+
+# ---- what the guest gets: packages, module, config, the test and its unit ------------------
+cp $debs "$W/payload/debs/"
+cp "$ko" tests/vm/host/test.sh tests/vm/host/hostvm-test.service tests/vm/host/spaces.conf \
+	tests/vm/host/mask "$W/payload/"
+
+# ---- drives: two blank ones for the space, one holding ext4 --------------------------------
+truncate -s 1G "$W/img/sc0.img" "$W/img/sc1.img"
+truncate -s 256M "$W/img/sc2.img" && mkfs.ext4 -q -F "$W/img/sc2.img" || die "mkfs.ext4"
+
+boot() {	# N SERIAL...: boot N with the drives in that PCI order
+	local b=$1 s args=()
+	shift
+	for s in "$@"; do
+		args+=(-drive "file=$W/img/$s.img,if=none,id=$s,format=raw,cache=unsafe"
+		       -device "nvme,serial=$s,drive=$s")
+	done
+	echo "$b" > "$W/payload/boot"
+	: > "$W/payload/test.out"
+	timeout "${SCRATCH_HOSTVM_TIMEOUT:-900}" qemu-system-x86_64 -accel tcg -m 2G -smp 2 \
+		-nographic -no-reboot -kernel "/boot/vmlinuz-$KVER" -initrd "$W/initramfs.gz" \
+		-append "console=ttyS0 quiet systemd.show_status=0 panic=-1" \
+		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+		-virtfs "local,path=$ROOT/$W/payload,mount_tag=payload,security_model=none" \
+		"${args[@]}" > "$W/console-$b.log" 2>&1
+	echo "# hostvm: boot $b ended ($?), console: $W/console-$b.log"
+	sed -n '/^\(not \)\{0,1\}ok /s/^\(\(not \)\{0,1\}ok\) [0-9]* - /\1 - hostvm boot '"$b"': /p; /^#/p' \
+		"$W/payload/test.out"
+	grep -q '^1\.\.' "$W/payload/test.out" || echo "not ok - hostvm boot $b: the test did not finish"
+	if grep -aE 'BUG:|WARNING:|Oops|general protection|Call Trace' "$W/console-$b.log" >/dev/null; then
+		echo "not ok - hostvm boot $b: kernel splat in the console log"
+	fi
+}
+
+echo "TAP version 13"
+{
+	boot 1 sc0 sc1 sc2
+	boot 2 sc1 sc0 sc2
+} | tee "$W/hostvm.tap"
+n=$(grep -c '^ok ' "$W/hostvm.tap")
+bad=$(grep -c '^not ok ' "$W/hostvm.tap")
+echo "1..$((n + bad))"
+echo "# hostvm: $n passed, $bad failed"
+[ "$bad" -eq 0 ] && [ "$n" -gt 0 ]
