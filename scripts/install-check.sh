@@ -10,20 +10,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 
 ROOT=$PWD/build/install-check
 rm -rf "$ROOT"
-n=0
-bad=0
-t() { # description command...
-	local d=$1
-	shift
-	n=$((n + 1))
-	if out=$("$@" 2>&1); then
-		echo "ok $n - $d"
-	else
-		echo "not ok $n - $d"
-		printf '%s\n' "$out" | tail -n 5 | sed 's/^/#   /'
-		bad=$((bad + 1))
-	fi
-}
+. tests/tap.sh
 
 echo "TAP version 13"
 echo "1..10"

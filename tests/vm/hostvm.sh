@@ -45,8 +45,8 @@ cp tests/vm/host/init "$W/ir/init" && chmod +x "$W/ir/init"
 
 # ---- what the guest gets: packages, module, config, the test and its unit ------------------
 cp $debs "$W/payload/debs/"
-cp "$ko" tests/vm/host/test.sh tests/vm/host/hostvm-test.service tests/vm/host/spaces.conf \
-	tests/vm/host/mask "$W/payload/"
+cp "$ko" tests/tap.sh tests/vm/host/test.sh tests/vm/host/hostvm-test.service \
+	tests/vm/host/spaces.conf tests/vm/host/mask "$W/payload/"
 
 # ---- drives: two blank ones for the space, one holding ext4 --------------------------------
 truncate -s 1G "$W/img/sc0.img" "$W/img/sc1.img"

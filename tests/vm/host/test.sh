@@ -3,18 +3,7 @@
 # The worker-host VM's checks, booted by systemd (tests/vm/hostvm.sh); /hostvm/boot says which
 # boot: 1 formats the space from spaces.conf (blank drives), 2 finds it again with the drives
 # presented in the other order.  TAP lines for the host to count.
-n=0
-t() {	# description command...
-	local d=$1
-	shift
-	n=$((n + 1))
-	if out=$("$@" 2>&1); then
-		echo "ok $n - $d"
-	else
-		echo "not ok $n - $d"
-		printf '%s\n' "$out" | tail -n 8 | sed 's/^/#   /'
-	fi
-}
+. /hostvm/tap.sh
 boot=$(cat /hostvm/boot)
 echo "# hostvm boot $boot: $(uname -r), $(systemctl is-system-running 2>&1)"
 
