@@ -8,7 +8,6 @@ LIB_PATCH   := $(word 3,$(subst ., ,$(VERSION)))
 LIB_VERSION := $(VERSION)
 PKG_VERSION := $(VERSION)
 LIB_SRC     := $(wildcard ulib/*.c)
-LIB_HDR     := include/scratch.h include/uapi/scratch.h kmod/scratch_format.h $(wildcard ulib/*.h)
 LIB_DEPS    := -luring -lzstd -lxxhash -pthread
 LIB_CFLAGS  := -fPIC -fvisibility=hidden -Iinclude -I$(B)/include -Iulib -Ikmod -D_GNU_SOURCE
 LIB_SO      := $(B)/lib/libscratch.so.$(LIB_VERSION)
