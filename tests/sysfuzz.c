@@ -44,6 +44,7 @@
 #define FZ_ARRAY_TENANT	4
 #define FZ_MAX_LEN	(512 * ST_KIB)
 #define FZ_BUF		(2 * FZ_MAX_LEN)
+#define FZ_STALE	0xee			/* tenant byte of the bytes there before the format */
 
 /* ---- shared state ---------------------------------------------------------------------- */
 
@@ -190,6 +191,11 @@ static void fz_check(struct fz *z, const unsigned char *p, __u64 off, __u64 pos,
 	}
 	memcpy(&w, p + i, 8);
 	tag = (__u32)(w >> 32);
+	if (fz_tag_tenant(tag) == FZ_STALE)
+		fz_fail(z, "%s: word at %llu is %#llx: bytes from before the format, which no "
+			"atom of this run wrote (space offset %llu)", what,
+			(unsigned long long)(pos + i), (unsigned long long)w,
+			(unsigned long long)(off + i));
 	if (tag != want) {
 		if (!other || fz_tag_tenant(tag) != z->tenant)
 			fz_fail(z, "%s: word at %llu is %#llx: tag %#x (tenant %u), expected %#x",
@@ -661,9 +667,10 @@ static void fz_map(struct fz *z)
 	__u64 w;
 	int i;
 
+	/* With every slot taken, a probe: mapped, checked and unmapped at once. */
 	for (i = 0; i < FZ_MAPS && z->map[i].p; i++)
 		;
-	if (i == FZ_MAPS || fz_skip("map") || !fz_ledger_pick(z, z->tenant, &a) || a.nr_parts)
+	if (fz_skip("map") || !fz_ledger_pick(z, z->tenant, &a) || a.nr_parts)
 		return;
 	p = mmap(NULL, a.len, PROT_READ, fz_below(z, 8) ? MAP_SHARED : MAP_PRIVATE, z->fd,
 		 (off_t)a.off);
@@ -691,6 +698,12 @@ static void fz_map(struct fz *z)
 	}
 	if ((__u32)w)
 		fz_fail(z, "mmap of an atom starts at its word %u", (__u32)w);
+	if (i == FZ_MAPS) {
+		fz_check(z, p, a.off, 0, a.len, (__u32)(w >> 32), false, "probe mapping");
+		munmap(p, a.len);
+		__atomic_add_fetch(&sh->maps, 1, __ATOMIC_RELAXED);
+		return;
+	}
 	z->map[i].p = p;
 	z->map[i].len = a.len;
 	z->map[i].tag = (__u32)(w >> 32);
@@ -1031,6 +1044,38 @@ static void fz_worker(int idx, int gen, __u64 deadline_ms)
 
 /* ---- the parent ----------------------------------------------------------------------------- */
 
+/*
+ * Before the format: every word of the region gets the tag of tenant
+ * FZ_STALE, which no process is, so bytes a read or a mapping returns that
+ * no atom of this run wrote (an evicted atom's are ours and tagged; these
+ * are older) fail by name instead of passing as zeros of a fresh drive.
+ */
+static int fz_stale_fill(const char *dev)
+{
+	unsigned char *b = aligned_alloc(ST_PAGE, ST_MIB);
+	int fd = open(dev, O_WRONLY | O_CLOEXEC), r = 0;
+	__u64 off;
+
+	if (!b || fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	for (off = 0; off < FZ_REGION && !r; off += ST_MIB) {
+		fz_fill(b, off, ST_MIB, (__u32)FZ_STALE << 24 | 0x57a1e);
+		if (pwrite(fd, b, ST_MIB, (off_t)off) != ST_MIB)
+			r = -EIO;
+	}
+	if (!r && fsync(fd))
+		r = -errno;
+	if (!r)
+		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(b);
+	return r;
+}
+
 static int fz_drop_cache(void)
 {
 	int fd = open(st_dev(0), O_RDONLY | O_CLOEXEC);
@@ -1217,6 +1262,9 @@ int main(int argc, char **argv)
 	if (sh == MAP_FAILED)
 		return printf("not ok 1 sysfuzz: shared memory: %s\n", strerror(errno)), 1;
 	st_sweep(-1);
+	c = fz_stale_fill(st_dev(0));
+	if (c)
+		return printf("not ok 1 sysfuzz: filling %s: %s\n", st_dev(0), strerror(-c)), 1;
 	reg = (struct st_region){ st_dev(0), 0, FZ_REGION };
 	c = st_attach(&reg, 1, FZ_SHIFT, true, &space_id);
 	if (c)
