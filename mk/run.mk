@@ -15,7 +15,8 @@ check-6.12: deps
 
 check: deps
 	@$(MAKE) -s all module-6.12 module-rt module-debug
-	@tests/check.sh unit 6.1 6.12 rt debug crash fault
+	@$(MAKE) -s deb > $(B)/deb.log 2>&1 || { tail -n 40 $(B)/deb.log; exit 1; }
+	@tests/check.sh unit 6.1 6.12 rt debug crash fault host
 
 # One VM test program alone (a substring or glob of its name):
 # make vmtest T=verify [KERNEL=6.1|6.12|rt|debug]
@@ -49,8 +50,8 @@ bench: deps
 
 # The worker-host VM: systemd boots this machine's root with our packages (tests/vm/hostvm.sh).
 vm-host: deps
-	@$(MAKE) -s module deb
-	@tests/vm/hostvm.sh
+	@$(MAKE) -s all deb
+	@tests/check.sh host
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

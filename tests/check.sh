@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # Body of `make check`: native unit tests and the VM suite per kernel, each logged, then one TAP summary line.
 #
-# Usage: tests/check.sh [unit] [6.1] [6.12] [rt] [debug] [crash] [fault]    (no argument: all)
+# Usage: tests/check.sh [unit] [6.1] [6.12] [rt] [debug] [crash] [fault] [host]    (no argument: all)
 #   rt: Debian's 6.1 PREEMPT_RT kernel; debug: the project's 6.1 debug kernel (KASAN, lockdep,
 #   kmemleak, fault injection; scripts/debug-kernel.sh builds it once); fault: boots of their
-#   own for NVMe hot removal (debug kernel) and memory pressure (a 384 MiB guest).
+#   own for NVMe hot removal (debug kernel) and memory pressure (a 384 MiB guest); host: the
+#   worker-host VM, systemd booting this machine's root with our packages (needs make deb).
 # Logs: build/check/unit.tap, build/check/<kernel>.tap.  Every stage runs even if an earlier one
 # failed; the last output line is "N passed, N failed"; exit 1 on any failure.
 # Environment: SCRATCH_CHECK_VM_TIMEOUT (seconds per VM run, default 1200).
@@ -15,7 +16,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 OUT=build/check
 mkdir -p "$OUT"
-[ $# -gt 0 ] || set -- unit 6.1 6.12 rt debug crash fault
+[ $# -gt 0 ] || set -- unit 6.1 6.12 rt debug crash fault host
 
 logs=()
 rc=0
@@ -82,8 +83,12 @@ for what in "$@"; do
 		stage mempress "$OUT/mempress.tap" tests/vm/run.sh --kernel 6.1 --mem 384M \
 			--tests "$OUT/mempress-tests" --drives 2 --drive-size 1G --timeout 1200 -- check
 		;;
+	host)
+		# A worker host: a space assembled by uuid at boot, group access, metrics (tests/vm/hostvm.sh).
+		stage host "$OUT/host.tap" tests/vm/hostvm.sh
+		;;
 	*)
-		echo "check.sh: unknown stage '$what' (unit, 6.1, 6.12, rt, debug, crash, fault)" >&2
+		echo "check.sh: unknown stage '$what' (unit, 6.1, 6.12, rt, debug, crash, fault, host)" >&2
 		exit 2
 		;;
 	esac
