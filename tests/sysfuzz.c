@@ -691,6 +691,17 @@ static void fz_map(struct fz *z)
 		 * Another atom of ours took its place (the offset may fall in
 		 * its middle): its first word says so; its length is unknown.
 		 */
+		if (!fz_short_atom(p) && fz_tag_tenant((__u32)(w >> 32)) != z->tenant) {
+			/* About to fail: what the read path and a second look say, for the report. */
+			__u64 r8 = 0, w2;
+			ssize_t n = pread(z->fd, &r8, 8, (off_t)a.off);
+
+			memcpy(&w2, p, 8);
+			printf("# fz_map: tenant %u offset %llu: mapping word %#llx, again %#llx; "
+			       "pread %zd: %#llx\n", z->tenant, (unsigned long long)a.off,
+			       (unsigned long long)w, (unsigned long long)w2, n,
+			       (unsigned long long)r8);
+		}
 		if (!fz_short_atom(p))
 			fz_check(z, p, a.off, 0, 8, 0, true, "mmap of an atom replaced");
 		munmap(p, a.len);
