@@ -2,8 +2,9 @@
 # Running: native unit tests, the VM suite (check, one program alone: vmtest), power cuts
 # (crashtest), the fuzzers, the benchmarks and the demo.  Included by the Makefile.
 
-unit: units $(LIBUNITS) headers-check $(TOOLS)
+unit: units $(LIBUNITS) headers-check $(TOOLS) $(LIB_SO)
 	@tests/unit/run.sh $(UNITS) $(LIBUNITS)
+	@SCRATCH_LIBRARY=$(CURDIR)/$(B)/lib/libscratch.so.1 python/run-tests.sh tests/test_native.py
 
 check-6.1: deps
 	@$(MAKE) -s all

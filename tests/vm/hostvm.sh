@@ -49,6 +49,9 @@ cp tests/vm/host/init "$W/ir/init" && chmod +x "$W/ir/init"
 cp $debs "$W/payload/debs/"
 cp "$ko" tests/tap.sh tests/vm/host/test.sh tests/vm/host/hostvm-test.service \
 	tests/vm/host/spaces.conf tests/vm/host/mask "$W/payload/"
+# The Python binding and its tests (the host's python3 with cffi, numpy and pytest runs them).
+mkdir -p "$W/payload/python"
+cp -r python/scratch python/tests python/run-tests.sh "$W/payload/python/"
 
 # ---- drives: a space on sc0 and sc1, formatted by another boot; sc2 blank; sc3 ext4 ------
 truncate -s 256M "$W/img/sc3.img" && mkfs.ext4 -q -F "$W/img/sc3.img" || die "mkfs.ext4"
@@ -56,7 +59,7 @@ mkdir -p "$W/prep"
 cat > "$W/prep/format" <<'EOF_PREP'
 #!/bin/sh
 echo "1..1"
-n=$(scratchctl attach --format --seg-size 4M /dev/nvme0n1 /dev/nvme1n1) || exit 1
+n=$(scratchctl attach --format --seg-size 16M /dev/nvme0n1 /dev/nvme1n1) || exit 1
 u=$(scratchctl status "$n" --json | sed -n 's/.*"uuid": "\([0-9a-f-]*\)".*/\1/p')
 scratchctl detach "$n" || exit 1
 [ -n "$u" ] && echo "ok 1 - $n formatted on sc0 and sc1, uuid $u" && echo "# HOSTVM-UUID $u"
@@ -68,7 +71,7 @@ SCRATCH_VM_DIR=$W/vm tests/vm/run.sh --kernel "$KVER" --module "$ko" --tests "$W
 uuid=$(sed -n 's/^# HOSTVM-UUID //p' "$W/prep.log")
 [ -n "$uuid" ] || die "no uuid from the boot that formats the space, see $W/prep.log"
 mv "$W/img/nvme0.img" "$W/img/sc0.img" && mv "$W/img/nvme1.img" "$W/img/sc1.img"
-truncate -s 1G "$W/img/sc2.img"
+truncate -s 128M "$W/img/sc2.img"
 sed "s/@UUID@/$uuid/" tests/vm/host/spaces.conf > "$W/payload/spaces.conf"
 echo "$uuid" > "$W/payload/uuid"
 

@@ -30,6 +30,18 @@ t "a user outside the group is refused" \
 	sh -c '! runuser -u nobody -- scratchctl get /dev/scratch/work $(cat /hostvm/atom.id) 2>/dev/null'
 t "formatting the drive that holds ext4 is refused, naming it" \
 	sh -c 'scratchctl attach --format /dev/disk/by-id/nvme-QEMU_NVMe_Ctrl_sc3 2>&1 | grep -q "ext4"'
+# The Python binding and the Dask spill store (python/tests) as the same user: a TAP line each.
+runuser -u worker -- env SCRATCH_SPACE=/dev/scratch/work SCRATCH_SMALL_SPACE=/dev/scratch/fresh \
+	PYTHONDONTWRITEBYTECODE=1 /hostvm/python/run-tests.sh tests/test_space.py tests/test_dask.py \
+	> /tmp/python.tap 2>&1
+while IFS= read -r l; do
+	case $l in
+	"ok - "*) n=$((n + 1)); echo "ok $n - ${l#ok - }" ;;
+	"not ok - "*) n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - ${l#not ok - }" ;;
+	*) echo "$l" ;;
+	esac
+done < /tmp/python.tap
+grep -q '^ok - python' /tmp/python.tap || t "the Python binding's tests ran" false
 systemctl start scratch-metrics.service
 t "the metrics file for node_exporter" \
 	sh -c 'grep -q "^scratch_atoms{space=\"scratch[0-9]\"" /var/lib/prometheus/node-exporter/scratch.prom'
