@@ -1080,6 +1080,15 @@ static int cmd_verify(void)
 				      (unsigned long long)u,
 				      (unsigned long long)(present_pages * ST_PAGE),
 				      (unsigned long long)info2.capacity);
+			/*
+			 * The last reads may have queued a check-ahead (verify.c),
+			 * which pins its segment until it has hashed the atom: wait.
+			 */
+			for (int w = 0; pin && w < 200; w++) {
+				usleep(50000);
+				if (st_sysfs(space, "pinned_segments", &pin))
+					break;
+			}
 			if (fr > ns || pin)
 				vfail("sysfs free_segments %llu of %llu, pinned_segments %llu "
 				      "(nothing is pinned)", (unsigned long long)fr,
