@@ -16,7 +16,8 @@ serialized by Dask's own ``serialize_bytelist`` and written gathered, with
 no join in memory.  Each worker is its own tenant.
 
 Evicted values.  Dask 2022.12 has no way for a worker to say "a value I hold
-is gone, recompute it": a missing value fails the task that needs it.  So
+is gone, recompute it": a value missing from ``data`` fails the task that
+needs it (the worker takes the KeyError for an actor lookup).  So
 the store never lets a value Dask holds be evicted: each spilled value's
 atom is mapped (``Space.map``) while it is stored, which pins its segment.
 When pinned values fill the space, a spill fails with ENOSPC (or the
@@ -120,7 +121,10 @@ class ScratchSlow(Slow):
 
 
 class ScratchSpillBuffer(SpillBuffer):
-    """Dask's SpillBuffer, spilling to a scratch space instead of a directory."""
+    """Dask's SpillBuffer, spilling to a scratch space instead of a directory.
+
+    ``close()`` unpins every spilled value and closes the space handle.
+    """
 
     def __init__(self, path: str, target: int, max_spill=False, tenant: Optional[int] = None,
                  min_log_interval: float = 2):
@@ -134,6 +138,12 @@ class ScratchSpillBuffer(SpillBuffer):
         self.min_log_interval = min_log_interval
         self.logged_pickle_errors = set()
         self.fast_metrics = FastMetrics()
+
+    def close(self) -> None:
+        store = self._slow_uncached.d
+        for key in list(store):
+            del store[key]
+        self.space.close()
 
 
 def _sizes(memory_limit) -> tuple:

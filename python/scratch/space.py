@@ -2,6 +2,7 @@
 """Spaces, atom ids and maps: the binding over libscratch."""
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence, Union
@@ -222,16 +223,28 @@ class Map:
         return self.view.tobytes()
 
     def close(self) -> None:
-        """Release the map (and the pin of its segment).  Idempotent."""
-        if self._view is None:
+        """Release the map (and the pin of its segment).  Idempotent.
+
+        BufferError, and nothing released, while anything else still holds
+        ``view`` or a buffer of it (a numpy array made with frombuffer holds
+        the view itself, having released its buffer).
+        """
+        v = self._view
+        if v is None:
             return
+        # self._view, v and getrefcount's argument: any more is a holder.
+        if sys.getrefcount(v) > 3:
+            raise BufferError(f"map of {self.id}: its view is still referenced (a numpy "
+                              "array or memoryview made from it): drop those first")
         try:
-            self._view.release()
+            v.release()
         except BufferError:
-            raise BufferError(f"map of {self.id}: its view is still exported (a numpy array "
-                              "or memoryview made from it): drop those first") from None
+            raise BufferError(f"map of {self.id}: its view is still exported: drop the "
+                              "arrays and memoryviews made from it first") from None
+        self._view = None
+        del v
         self._base.release()
-        self._view = self._base = None
+        self._base = None
 
     def __enter__(self) -> "Map":
         return self

@@ -2,6 +2,7 @@
 """The Dask spill store against the module, in the worker-host VM: SCRATCH_SPACE names a
 space for the spills, SCRATCH_SMALL_SPACE a small one that the full-space tests fill."""
 import errno
+import gc
 import os
 
 import pytest
@@ -16,6 +17,13 @@ SPACE = os.environ.get("SCRATCH_SPACE")
 SMALL = os.environ.get("SCRATCH_SMALL_SPACE")
 pytestmark = pytest.mark.skipif(not SPACE, reason="SCRATCH_SPACE names no attached space")
 MiB = 1 << 20
+
+
+@pytest.fixture(autouse=True)
+def release_pins():
+    # A SpillBuffer is cyclic garbage: collect it, so its maps unpin before the next test.
+    yield
+    gc.collect()
 
 
 def values(n, size, seed):
@@ -86,12 +94,16 @@ def test_localcluster_shuffle_spills_through_scratch():
     import pandas as pd
     from distributed import Client, LocalCluster
 
-    limit = 300 * MiB
-    n = int(os.environ.get("SCRATCH_DASK_ROWS", 4_000_000))  # 3 int64 columns: ~96 MB
+    limit = 250 * MiB
+    n = int(os.environ.get("SCRATCH_DASK_ROWS", 1_500_000))  # 3 int64 columns: 36 MB
     rng = np.random.default_rng(4)
     pdf = pd.DataFrame({"k": rng.integers(0, 50_000, n), "a": rng.integers(0, 1000, n),
                         "b": np.arange(n)})
+    # Spill past 5% of the limit (12.5 MiB of data per worker); patience for TCG.
     with dask.config.set({"distributed.worker.memory.target": 0.05,
+                          "distributed.comm.timeouts.connect": "300s",
+                          "distributed.comm.timeouts.tcp": "600s",
+                          "distributed.scheduler.worker-ttl": None,
                           "distributed.worker.memory.spill": False,
                           "distributed.worker.memory.pause": False,
                           "distributed.worker.memory.terminate": False}):

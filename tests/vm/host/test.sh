@@ -32,7 +32,7 @@ t "formatting the drive that holds ext4 is refused, naming it" \
 	sh -c 'scratchctl attach --format /dev/disk/by-id/nvme-QEMU_NVMe_Ctrl_sc3 2>&1 | grep -q "ext4"'
 # The Python binding and the Dask spill store (python/tests) as the same user: a TAP line each.
 runuser -u worker -- env SCRATCH_SPACE=/dev/scratch/work SCRATCH_SMALL_SPACE=/dev/scratch/fresh \
-	PYTHONDONTWRITEBYTECODE=1 /hostvm/python/run-tests.sh tests/test_space.py tests/test_dask.py \
+	PYTHONDONTWRITEBYTECODE=1 PYTEST_LOG=/tmp/pytest.log /hostvm/python/run-tests.sh tests/test_space.py tests/test_dask.py \
 	> /tmp/python.tap 2>&1
 while IFS= read -r l; do
 	case $l in
@@ -41,6 +41,7 @@ while IFS= read -r l; do
 	*) echo "$l" ;;
 	esac
 done < /tmp/python.tap
+cp /tmp/pytest.log /hostvm/pytest.log 2>/dev/null
 grep -q '^ok - python' /tmp/python.tap || t "the Python binding's tests ran" false
 systemctl start scratch-metrics.service
 t "the metrics file for node_exporter" \
