@@ -9,9 +9,9 @@ out=$(mktemp)
 PYTHONPATH=$(pwd) "$PY" -m pytest -p no:cacheprovider -v -rN --tb=short "$@" > "$out" 2>&1
 rc=$?
 [ -z "${PYTEST_LOG:-}" ] || cp "$out" "$PYTEST_LOG"
-sed -n 's/^\(tests\/[^ ]*\) PASSED.*/ok - python: \1/p
-s/^\(tests\/[^ ]*\) SKIPPED.*/ok - python: \1 # SKIP/p
-s/^\(tests\/[^ ]*\) \(FAILED\|ERROR\).*/not ok - python: \1/p' "$out"
+sed -n 's/^\(tests\/.*\) PASSED.*/ok - python: \1/p
+s/^\(tests\/.*\) SKIPPED.*/ok - python: \1 # SKIP/p
+s/^\(tests\/.*\) \(FAILED\|ERROR\).*/not ok - python: \1/p' "$out"
 if [ $rc -ne 0 ]; then
 	sed -n '/^=* FAILURES =*$/,$p' "$out" | grep -v '^\(INFO\|WARNING\|DEBUG\) ' | sed 's/^/# /' | tail -n 150
 	grep -q ' \(FAILED\|ERROR\)' "$out" || echo "not ok - python: pytest exited $rc"

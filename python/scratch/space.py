@@ -2,7 +2,6 @@
 """Spaces, atom ids and maps: the binding over libscratch."""
 from __future__ import annotations
 
-import sys
 import threading
 from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence, Union
@@ -174,10 +173,11 @@ class Map:
 
     ``view`` is a read-only ``memoryview`` (``numpy.frombuffer(m.view)``
     copies nothing).  The map pins the atom's segment, so eviction leaves it
-    alone, until ``close()`` (or the end of a ``with`` block).  ``close()``
-    refuses (BufferError) while an export of ``view`` still lives, such as a
-    numpy array made from it; after it, ``view`` raises ValueError.  A map
-    never closed is released when its last reference goes.
+    alone, until ``close()`` (or the end of a ``with`` block) and until the
+    last numpy array or memoryview made from ``view`` is gone, whichever is
+    later: bytes in use are never unmapped.  After ``close()``, ``view``
+    raises ValueError.  A map never closed is released with its last
+    reference.
     """
 
     __slots__ = ("id", "_base", "_view", "_is_copy", "__weakref__")
@@ -223,27 +223,20 @@ class Map:
         return self.view.tobytes()
 
     def close(self) -> None:
-        """Release the map (and the pin of its segment).  Idempotent.
+        """End the map: ``view`` raises ValueError from now on.  Idempotent.
 
-        BufferError, and nothing released, while anything else still holds
-        ``view`` or a buffer of it (a numpy array made with frombuffer holds
-        the view itself, having released its buffer).
+        The mapping (and the pin of its segment) goes now if nothing else
+        holds its bytes; numpy arrays or memoryviews made from ``view`` keep
+        them mapped until they go, so nothing is ever unmapped under them.
         """
-        v = self._view
+        v, self._view = self._view, None
         if v is None:
             return
-        # self._view, v and getrefcount's argument: any more is a holder.
-        if sys.getrefcount(v) > 3:
-            raise BufferError(f"map of {self.id}: its view is still referenced (a numpy "
-                              "array or memoryview made from it): drop those first")
-        try:
-            v.release()
-        except BufferError:
-            raise BufferError(f"map of {self.id}: its view is still exported: drop the "
-                              "arrays and memoryviews made from it first") from None
-        self._view = None
-        del v
-        self._base.release()
+        for mv in (v, self._base):
+            try:
+                mv.release()
+            except BufferError:
+                pass  # exported: the exporter's holder keeps the mapping alive
         self._base = None
 
     def __enter__(self) -> "Map":

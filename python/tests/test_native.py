@@ -35,7 +35,8 @@ def test_id_text_round_trip_and_the_librarys_format():
     assert _lib.ffi.string(buf).decode() == text
 
 
-@pytest.mark.parametrize("bad", ["", "xyz", "0" * 31, "0" * 33, "g" * 32, " " + "0" * 31])
+@pytest.mark.parametrize("bad", ["", "xyz", "0" * 31, "0" * 33, "g" * 32, " " + "0" * 31],
+                         ids=["empty", "word", "short", "long", "not-hex", "space"])
 def test_id_parse_refuses(bad):
     with pytest.raises(ValueError):
         scratch.AtomId.parse(bad)
