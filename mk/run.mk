@@ -28,7 +28,7 @@ vmtest: deps
 	@tests/vm/run.sh --kernel $(VMTEST_KERNEL) --drives 2 --drive-size 1G \
 		$(if $(filter debug,$(VMTEST_KERNEL)),--mem 3G --test-timeout 1500) -- check $(T)
 
-# Hundreds of power cuts (make check runs 16).
+# Hundreds of power cuts (make check runs 12).
 crashtest: deps
 	@$(MAKE) -s all
 	@tests/crashtest.sh $(or $(CUTS),200) --kernel 6.1

@@ -67,7 +67,7 @@ for what in "$@"; do
 		;;
 	crash)
 		# Power cuts: SIGKILL of QEMU during writes, syncs and evictions.
-		stage crash "$OUT/crash.tap" tests/crashtest.sh "${SCRATCH_CHECK_CUTS:-16}" --kernel 6.1
+		stage crash "$OUT/crash.tap" tests/crashtest.sh "${SCRATCH_CHECK_CUTS:-12}" --kernel 6.1
 		;;
 	fault)
 		# One program per boot, so that the guest still unloads the module and scans for leaks.

@@ -100,12 +100,12 @@ def test_localcluster_shuffle_spills_through_scratch():
     from distributed import Client, LocalCluster, wait
 
     limit = 250 * MiB
-    n = int(os.environ.get("SCRATCH_DASK_ROWS", 1_500_000))  # 3 int64 columns: 36 MB
+    n = int(os.environ.get("SCRATCH_DASK_ROWS", 1_000_000))  # 3 int64 columns: 24 MB
     rng = np.random.default_rng(4)
     pdf = pd.DataFrame({"k": rng.integers(0, 50_000, n), "a": rng.integers(0, 1000, n),
                         "b": np.arange(n)})
-    # Spill past 5% of the limit (12.5 MiB of data per worker); patience for TCG.
-    with dask.config.set({"distributed.worker.memory.target": 0.05,
+    # Spill past 4% of the limit (10 MiB of data per worker); patience for TCG.
+    with dask.config.set({"distributed.worker.memory.target": 0.04,
                           "distributed.comm.timeouts.connect": "300s",
                           "distributed.comm.timeouts.tcp": "600s",
                           "distributed.scheduler.worker-ttl": None,
