@@ -104,8 +104,8 @@ def test_localcluster_shuffle_spills_through_scratch():
     rng = np.random.default_rng(4)
     pdf = pd.DataFrame({"k": rng.integers(0, 50_000, n), "a": rng.integers(0, 1000, n),
                         "b": np.arange(n)})
-    # Spill past 4% of the limit (10 MiB of data per worker); patience for TCG.
-    with dask.config.set({"distributed.worker.memory.target": 0.04,
+    # Spill past 2% of the limit (5 MiB of data per worker, of about 12); patience for TCG.
+    with dask.config.set({"distributed.worker.memory.target": 0.02,
                           "distributed.comm.timeouts.connect": "300s",
                           "distributed.comm.timeouts.tcp": "600s",
                           "distributed.scheduler.worker-ttl": None,
