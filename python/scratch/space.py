@@ -158,6 +158,16 @@ def _readable(buffer, what="buffer"):
     return c
 
 
+def _iovec(buffers, what):
+    """An iovec array over ``buffers`` and the cffi views that keep them pinned."""
+    keep = [_readable(b, f"{what} {i}") for i, b in enumerate(buffers)]
+    iov = ffi.new("struct iovec[]", len(keep))
+    for i, c in enumerate(keep):
+        iov[i].iov_base = c
+        iov[i].iov_len = len(c)
+    return iov, keep
+
+
 def _writable(buffer):
     try:
         return ffi.from_buffer(buffer, require_writable=True)
@@ -290,6 +300,15 @@ class Space:
             if not self._active:
                 self._cv.notify_all()
 
+    def _call(self, fn, *args, atom_id=None, what=None) -> int:
+        """``fn(handle, *args)`` on the open handle; its -errno raised."""
+        s = self._enter()
+        try:
+            ret = fn(s, *args)
+        finally:
+            self._leave()
+        return raise_for(ret, atom_id, what)
+
     def close(self) -> None:
         """Close the handle, once calls in progress end.  Maps stay valid."""
         with self._cv:
@@ -315,11 +334,7 @@ class Space:
             self._s = None
 
     def fileno(self) -> int:
-        s = self._enter()
-        try:
-            return lib.scratch_space_fd(s)
-        finally:
-            self._leave()
+        return self._call(lib.scratch_space_fd)
 
     # ---- writing ----------------------------------------------------------------------
 
@@ -334,12 +349,7 @@ class Space:
         t = _type_arg(type)
         c = _readable(buffer)
         out = ffi.new("struct scratch_id *")
-        s = self._enter()
-        try:
-            raise_for(lib.scratch_atom_put(s, c, len(c), t, flags, out),
-                      what="put")
-        finally:
-            self._leave()
+        self._call(lib.scratch_atom_put, c, len(c), t, flags, out, what="put")
         return AtomId._from_c(out)
 
     def putv(self, buffers: Sequence[Buffer], type: int = 0, zstd: bool = False, *,
@@ -348,21 +358,14 @@ class Space:
         joined in memory first); the id names their concatenation."""
         flags = _put_flags(zstd, level, sync)
         t = _type_arg(type)
-        bufs = [_readable(b, f"buffer {i}") for i, b in enumerate(buffers)]
-        if not 1 <= len(bufs) <= 1024:
-            raise ValueError(f"putv takes 1 to 1024 buffers, not {len(bufs)}")
-        if sum(len(c) for c in bufs) > ATOM_MAX:
+        buffers = list(buffers)
+        if not 1 <= len(buffers) <= 1024:
+            raise ValueError(f"putv takes 1 to 1024 buffers, not {len(buffers)}")
+        iov, keep = _iovec(buffers, "buffer")
+        if sum(len(c) for c in keep) > ATOM_MAX:
             raise ValueError(f"an atom holds at most {ATOM_MAX} bytes")
-        iov = ffi.new("struct iovec[]", len(bufs))
-        for i, c in enumerate(bufs):
-            iov[i].iov_base = c
-            iov[i].iov_len = len(c)
         out = ffi.new("struct scratch_id *")
-        s = self._enter()
-        try:
-            raise_for(lib.scratch_atom_putv(s, iov, len(bufs), t, flags, out), what="putv")
-        finally:
-            self._leave()
+        self._call(lib.scratch_atom_putv, iov, len(keep), t, flags, out, what="putv")
         return AtomId._from_c(out)
 
     def put_array(self, parts: Sequence[Buffer], type: int = 0, zstd: bool = False, *,
@@ -373,29 +376,14 @@ class Space:
         parts = list(parts)
         if not 1 <= len(parts) <= MAX_PARTS:
             raise ValueError(f"an array has 1 to {MAX_PARTS} parts, not {len(parts)}")
-        iov = ffi.new("struct iovec[]", len(parts))
-        keep = []
-        for i, p in enumerate(parts):
-            c = _readable(p, f"part {i}")
-            keep.append(c)
-            iov[i].iov_base = c
-            iov[i].iov_len = len(c)
+        iov, keep = _iovec(parts, "part")
         out = ffi.new("struct scratch_id *")
-        s = self._enter()
-        try:
-            raise_for(lib.scratch_array_put(s, iov, len(parts), t, flags, out),
-                      what="put_array")
-        finally:
-            self._leave()
+        self._call(lib.scratch_array_put, iov, len(parts), t, flags, out, what="put_array")
         return AtomId._from_c(out)
 
     def sync(self) -> None:
         """Make every atom committed so far durable."""
-        s = self._enter()
-        try:
-            raise_for(lib.scratch_space_sync(s), what="sync")
-        finally:
-            self._leave()
+        self._call(lib.scratch_space_sync, what="sync")
 
     # ---- reading ----------------------------------------------------------------------
 
@@ -490,12 +478,8 @@ class Space:
         """A read-only map of the atom (see ``Map``): zero copies for a raw atom."""
         atom_id = _id_arg(atom_id)
         mp = ffi.new("struct scratch_map **")
-        s = self._enter()
-        try:
-            raise_for(lib.scratch_atom_map(s, atom_id._c(), GET_VERIFY if verify else 0, mp),
-                      atom_id)
-        finally:
-            self._leave()
+        self._call(lib.scratch_atom_map, atom_id._c(), GET_VERIFY if verify else 0, mp,
+                   atom_id=atom_id)
         return Map(atom_id, mp[0])
 
     # ---- metadata ---------------------------------------------------------------------
@@ -509,11 +493,7 @@ class Space:
         for i, a in enumerate(ids):
             c[i] = a._c()
         res = ffi.new("uint8_t[]", len(ids))
-        s = self._enter()
-        try:
-            raise_for(lib.scratch_atom_present(s, c, len(ids), res), what="present")
-        finally:
-            self._leave()
+        self._call(lib.scratch_atom_present, c, len(ids), res, what="present")
         return [bool(res[i]) for i in range(len(ids))]
 
     def __contains__(self, atom_id) -> bool:
@@ -523,33 +503,21 @@ class Space:
         """The atom's lengths, checksum, type and state."""
         atom_id = _id_arg(atom_id)
         info = ffi.new("struct scratch_atom_info *")
-        s = self._enter()
-        try:
-            raise_for(lib.scratch_atom_stat(s, atom_id._c(), info,
-                                            ffi.sizeof("struct scratch_atom_info")), atom_id)
-        finally:
-            self._leave()
+        self._call(lib.scratch_atom_stat, atom_id._c(), info,
+                   ffi.sizeof("struct scratch_atom_info"),
+                   atom_id=atom_id)
         return AtomInfo(info.length, info.stored_len, info.xxh64, info.nr_parts, info.type,
                         bool(info.atom_flags & ATOM_ZSTD), bool(info.status & STAT_VERIFIED))
 
     def verify(self, atom_id: AtomId) -> None:
         """Check the atom's stored bytes against their checksum now (DamagedAtomError if bad)."""
         atom_id = _id_arg(atom_id)
-        s = self._enter()
-        try:
-            raise_for(lib.scratch_atom_verify(s, atom_id._c(), 0), atom_id)
-        finally:
-            self._leave()
+        self._call(lib.scratch_atom_verify, atom_id._c(), 0, atom_id=atom_id)
 
     def info(self) -> SpaceInfo:
         """Capacity, use and counters of the space."""
         i = ffi.new("struct scratch_info *")
-        s = self._enter()
-        try:
-            raise_for(lib.scratch_space_info(s, i, ffi.sizeof("struct scratch_info")),
-                      what="info")
-        finally:
-            self._leave()
+        self._call(lib.scratch_space_info, i, ffi.sizeof("struct scratch_info"), what="info")
         return SpaceInfo(i.space_id, i.nr_regions, 1 << i.seg_shift, i.capacity, i.nr_segments,
                          i.free_segments, i.pinned_segments, i.used_bytes, i.atoms, i.evictions,
                          i.bytes_written, i.bytes_read, i.atom_ram_bytes, i.unverified,
