@@ -12,7 +12,7 @@ pkgs=(
 	linux-source-6.1
 	liburing-dev libzstd-dev libxxhash-dev
 	sparse fio clang libclang-rt-14-dev
-	debhelper dh-dkms dkms lintian fakeroot libblkid-dev
+	debhelper dh-dkms dkms dh-python lintian fakeroot libblkid-dev
 	python3-cffi python3-numpy python3-pytest
 	python3-pandas python3-dask python3-distributed python3-zict
 )

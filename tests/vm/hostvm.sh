@@ -21,8 +21,9 @@ die() { echo "not ok - hostvm: $*"; exit 1; }
 [ -x /lib/systemd/systemd ] || die "this machine's root has no systemd to boot"
 ko=kmod/scratch.ko
 [ -f "$ko" ] || die "$ko not built (make module)"
-debs=$(ls build/deb/libscratch1_*.deb build/deb/scratch-tools_*.deb 2>/dev/null)
-[ "$(echo "$debs" | wc -w)" = 2 ] || die "packages not built (make deb)"
+debs=$(ls build/deb/libscratch1_*.deb build/deb/scratch-tools_*.deb build/deb/python3-scratch_*.deb \
+	2>/dev/null)
+[ "$(echo "$debs" | wc -w)" = 3 ] || die "packages not built (make deb)"
 
 rm -rf "$W" && mkdir -p "$W/ir/mods" "$W/ir/bin" "$W/payload/debs" "$W/img"
 for d in proc sys dev lower rw newroot; do mkdir -p "$W/ir/$d"; done
@@ -49,9 +50,10 @@ cp tests/vm/host/init "$W/ir/init" && chmod +x "$W/ir/init"
 cp $debs "$W/payload/debs/"
 cp "$ko" tests/tap.sh tests/vm/host/test.sh tests/vm/host/hostvm-test.service \
 	tests/vm/host/spaces.conf tests/vm/host/mask "$W/payload/"
-# The Python binding and its tests (the host's python3 with cffi, numpy and pytest runs them).
+# The Python tests, run against the package python3-scratch installed (the host's python3 with
+# cffi, numpy, pytest and Dask runs them).
 mkdir -p "$W/payload/python"
-cp -r python/scratch python/tests python/run-tests.sh "$W/payload/python/"
+cp -r python/tests python/run-tests.sh "$W/payload/python/"
 
 # ---- drives: a space on sc0 and sc1, formatted by another boot; sc2 blank; sc3 ext4 ------
 truncate -s 256M "$W/img/sc3.img" && mkfs.ext4 -q -F "$W/img/sc3.img" || die "mkfs.ext4"

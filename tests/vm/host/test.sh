@@ -10,7 +10,7 @@ echo "# hostvm: $(uname -r), $(systemctl is-system-running 2>&1)"
 # dpkg -i ran in the initramfs, before systemd: a maintainer script that failed there (the
 # overlay refused systemd-sysusers' fsync) is finished here, as on a booted host.
 t "our packages are installed and configured" \
-	sh -c 'dpkg --configure -a && dpkg-query -W -f="\${Status}\n" libscratch1 scratch-tools | grep -vc "ok installed" | grep -qx 0'
+	sh -c 'dpkg --configure -a && dpkg-query -W -f="\${Status}\n" libscratch1 scratch-tools python3-scratch | grep -vc "ok installed" | grep -qx 0'
 t "scratch-assemble.service ran and is active" systemctl is-active scratch-assemble.service
 t "the space 'work' was assembled by uuid, its drives in the other order" \
 	sh -c 'journalctl -u scratch-assemble | grep -q "work: scratch[0-9] (assembled)" &&
@@ -30,6 +30,8 @@ t "a user outside the group is refused" \
 	sh -c '! runuser -u nobody -- scratchctl get /dev/scratch/work $(cat /hostvm/atom.id) 2>/dev/null'
 t "formatting the drive that holds ext4 is refused, naming it" \
 	sh -c 'scratchctl attach --format /dev/disk/by-id/nvme-QEMU_NVMe_Ctrl_sc3 2>&1 | grep -q "ext4"'
+t "python3 imports scratch from python3-scratch" \
+	sh -c 'cd / && python3 -c "import scratch; assert scratch.__file__.startswith(\"/usr/lib/python3/dist-packages/scratch/\"), scratch.__file__"'
 # The Python binding and the Dask spill store (python/tests) as the same user: a TAP line each.
 runuser -u worker -- env SCRATCH_SPACE=/dev/scratch/work SCRATCH_SMALL_SPACE=/dev/scratch/fresh \
 	PYTHONDONTWRITEBYTECODE=1 PYTEST_LOG=/tmp/pytest.log /hostvm/python/run-tests.sh tests/test_space.py tests/test_dask.py \
