@@ -62,6 +62,8 @@ class AtomStore(MutableMapping):
     def __setitem__(self, key: str, frames) -> None:
         if isinstance(frames, (bytes, bytearray, memoryview)):
             frames = [frames]
+        elif len(frames) > 1024:  # putv gathers up to IOV_MAX buffers
+            frames = [b"".join(frames)]
         try:
             aid = self.space.putv(frames, type=TYPE_DASK)
             m = self.space.map(aid)
