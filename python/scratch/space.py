@@ -2,6 +2,7 @@
 """Spaces, atom ids and maps: the binding over libscratch."""
 from __future__ import annotations
 
+import errno
 import threading
 from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence, Union
@@ -404,8 +405,8 @@ class Space:
                                        n)
         finally:
             self._leave()
-        if ret == -105:  # ENOBUFS: say how much was needed
-            raise ScratchValueError(105, f"get_into {atom_id}: a buffer of {len(c)} bytes "
+        if ret == -errno.ENOBUFS:  # say how much was needed
+            raise ScratchValueError(errno.ENOBUFS, f"get_into {atom_id}: a buffer of {len(c)} bytes "
                                          f"for an atom of {n[0]}")
         raise_for(ret, atom_id)
         return n[0]
@@ -420,7 +421,7 @@ class Space:
         try:
             flags = GET_VERIFY if verify else 0
             ret = lib.scratch_atom_get(s, atom_id._c(), ffi.NULL, 0, flags, n)
-            while ret == -105:
+            while ret == -errno.ENOBUFS:
                 buf = ffi.new("char[]", max(n[0], 1))
                 ret = lib.scratch_atom_get(s, atom_id._c(), buf, n[0], flags, n)
         finally:
@@ -447,7 +448,7 @@ class Space:
         try:
             # First pass: the lengths (ENOBUFS with len filled); then the reads.
             raise_for(lib.scratch_atom_get_batch(s, reqs, n, flags), what="get_many")
-            todo = [i for i in range(n) if reqs[i].res == -105]
+            todo = [i for i in range(n) if reqs[i].res == -errno.ENOBUFS]
             while todo:
                 for i in todo:
                     bufs[i] = ffi.new("char[]", max(reqs[i].len, 1))
@@ -461,13 +462,13 @@ class Space:
                           what="get_many")
                 for k, i in enumerate(todo):
                     reqs[i] = sub[k]
-                todo = [i for i in todo if reqs[i].res == -105]
+                todo = [i for i in todo if reqs[i].res == -errno.ENOBUFS]
         finally:
             self._leave()
         out: List[Optional[bytes]] = []
         for i, a in enumerate(ids):
             r = reqs[i].res
-            if r == -2 and missing_ok:
+            if r == -errno.ENOENT and missing_ok:
                 out.append(None)
                 continue
             raise_for(r, a)
