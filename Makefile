@@ -36,7 +36,7 @@ DEPFLAGS  := -MMD -MP
 SAN       := -fsanitize=address,undefined
 
 .PHONY: all deps module module-6.12 module-rt module-debug debug-kernel tools tests units check \
-	check-6.1 check-6.12 vmtest vm-host fuzz crashtest unit demo bench lint sparse clean
+	check-6.1 check-6.12 vmtest vm-host fuzz crashtest unit demo bench bench-module bench-python lint sparse clean
 .DEFAULT_GOAL := all
 
 all: module tools tests units

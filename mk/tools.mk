@@ -30,3 +30,9 @@ $(B)/bench/scratch-libbench: $(B)/obj/tools/scratch-libbench.o $(LIB_A)
 $(B)/bench/fio: /usr/bin/fio
 	@mkdir -p $(@D)
 	cp $< $@
+
+# make bench's Python side: the C loops that python/bench/binding.py is divided by, linked to
+# libscratch.so.1 as the binding loads it (the worker-host VM installs libscratch1).
+$(B)/bench/scratch-bindbench: $(B)/obj/tools/scratch-bindbench.o $(LIB_SO)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(B)/lib -lscratch

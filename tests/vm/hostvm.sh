@@ -7,13 +7,21 @@
 # other order, next to a blank drive that spaces.conf lets the unit format and one holding
 # ext4.  Prints TAP; exit 1 on any failure or kernel splat.
 #
-# Usage: tests/vm/hostvm.sh     (make vm-host; needs make deb, make module and the test VM's
-#        tools, make all, first)
+# With --bench, the same boot runs make bench's Python side instead (tests/vm/host/bench.sh):
+# a blank drive that spaces.conf formats as the space 'bench' and an ext4 drive of the same
+# size and cache mode, for Dask's own spill directory; prints the guest's table and its
+# BENCH-JSON line.
+#
+# Usage: tests/vm/hostvm.sh [--bench]   (make vm-host, make bench; needs make deb, make module
+#        and the test VM's tools, make all, first)
 set -uo pipefail
+BENCH=0
+[ "${1:-}" = --bench ] && BENCH=1
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT" || exit 2
 KVER=${SCRATCH_HOSTVM_KVER:-$(ls -d /lib/modules/6.1.*-amd64 2>/dev/null | grep -v rt | sort -V | tail -n 1 | xargs -r basename)}
 W=build/hostvm
+[ $BENCH = 1 ] && W=build/hostbench
 M=/lib/modules/$KVER
 die() { echo "not ok - hostvm: $*"; exit 1; }
 
@@ -55,6 +63,59 @@ cp "$ko" tests/tap.sh tests/vm/host/test.sh tests/vm/host/hostvm-test.service \
 mkdir -p "$W/payload/python"
 cp -r python/tests python/run-tests.sh "$W/payload/python/"
 
+boot() {	# SERIAL...: the systemd boot, with the drives in that PCI order
+	local s args=()
+	for s in "$@"; do
+		args+=(-drive "file=$W/img/$s.img,if=none,id=$s,format=raw,cache=$CACHE"
+		       -device "nvme,serial=$s,drive=$s")
+	done
+	: > "$W/payload/test.out"
+	timeout "${SCRATCH_HOSTVM_TIMEOUT:-$TMO}" qemu-system-x86_64 -accel tcg -m "$MEM" -smp 2 \
+		-nographic -no-reboot -kernel "/boot/vmlinuz-$KVER" -initrd "$W/initramfs.gz" \
+		-append "console=ttyS0 quiet systemd.show_status=0 panic=-1" \
+		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+		-virtfs "local,path=$ROOT/$W/payload,mount_tag=payload,security_model=none" \
+		"${args[@]}" > "$W/console.log" 2>&1
+	echo "# hostvm: the boot ended ($?), console: $W/console.log"
+	if [ $BENCH = 1 ]; then
+		grep -v '^\(not \)\{0,1\}ok ' "$W/payload/test.out"
+	fi
+	sed -n '/^\(not \)\{0,1\}ok /s/^\(\(not \)\{0,1\}ok\) [0-9]* - /\1 - hostvm: /p; /^#/p' \
+		"$W/payload/test.out" | if [ $BENCH = 1 ]; then grep -v '^#'; else cat; fi
+	grep -q '^1\.\.' "$W/payload/test.out" || echo "not ok - hostvm: the test did not finish"
+	if grep -aE 'BUG:|WARNING:|Oops|general protection|Call Trace' "$W/console.log" >/dev/null; then
+		echo "not ok - hostvm: kernel splat in the console log"
+	fi
+}
+
+count() {	# the TAP plan and summary of what boot printed into $W/hostvm.tap
+	local n bad
+	n=$(($(grep -c '^ok ' "$W/hostvm.tap") + ${1:-0}))
+	bad=$(grep -c '^not ok ' "$W/hostvm.tap")
+	echo "1..$((n + bad))"
+	echo "# hostvm: $n passed, $bad failed"
+	[ "$bad" -eq 0 ]
+}
+
+if [ $BENCH = 1 ]; then
+	# Two drives of one size and cache mode (flushes reach the host, as run.sh --bench):
+	# sb0 blank, formatted by scratch-assemble as the space 'bench'; sb1 ext4.
+	[ -x build/bench/scratch-bindbench ] || die "build/bench/scratch-bindbench not built"
+	cp tests/vm/host/bench.sh "$W/payload/test.sh"
+	cp -r python/bench "$W/payload/python/"
+	cp build/bench/scratch-bindbench "$W/payload/"
+	truncate -s 3G "$W/img/sb0.img"
+	truncate -s 3G "$W/img/sb1.img" && mkfs.ext4 -q -F "$W/img/sb1.img" || die "mkfs.ext4"
+	printf 'bench\t/dev/disk/by-id/nvme-QEMU_NVMe_Ctrl_sb0\tformat-blank,seg-size=64M\n' \
+		> "$W/payload/spaces.conf"
+	CACHE=writeback MEM=3G TMO=${SCRATCH_HOSTBENCH_TIMEOUT:-3600}
+	echo "TAP version 13"
+	boot sb0 sb1 | tee "$W/hostvm.tap"
+	count
+	exit
+fi
+CACHE=unsafe MEM=2G TMO=900
+
 # ---- drives: a space on sc0 and sc1, formatted by another boot; sc2 blank; sc3 ext4 ------
 truncate -s 256M "$W/img/sc3.img" && mkfs.ext4 -q -F "$W/img/sc3.img" || die "mkfs.ext4"
 mkdir -p "$W/prep"
@@ -77,33 +138,7 @@ truncate -s 128M "$W/img/sc2.img"
 sed "s/@UUID@/$uuid/" tests/vm/host/spaces.conf > "$W/payload/spaces.conf"
 echo "$uuid" > "$W/payload/uuid"
 
-boot() {	# SERIAL...: the systemd boot, with the drives in that PCI order
-	local s args=()
-	for s in "$@"; do
-		args+=(-drive "file=$W/img/$s.img,if=none,id=$s,format=raw,cache=unsafe"
-		       -device "nvme,serial=$s,drive=$s")
-	done
-	: > "$W/payload/test.out"
-	timeout "${SCRATCH_HOSTVM_TIMEOUT:-900}" qemu-system-x86_64 -accel tcg -m 2G -smp 2 \
-		-nographic -no-reboot -kernel "/boot/vmlinuz-$KVER" -initrd "$W/initramfs.gz" \
-		-append "console=ttyS0 quiet systemd.show_status=0 panic=-1" \
-		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
-		-virtfs "local,path=$ROOT/$W/payload,mount_tag=payload,security_model=none" \
-		"${args[@]}" > "$W/console.log" 2>&1
-	echo "# hostvm: the boot ended ($?), console: $W/console.log"
-	sed -n '/^\(not \)\{0,1\}ok /s/^\(\(not \)\{0,1\}ok\) [0-9]* - /\1 - hostvm: /p; /^#/p' \
-		"$W/payload/test.out"
-	grep -q '^1\.\.' "$W/payload/test.out" || echo "not ok - hostvm: the test did not finish"
-	if grep -aE 'BUG:|WARNING:|Oops|general protection|Call Trace' "$W/console.log" >/dev/null; then
-		echo "not ok - hostvm: kernel splat in the console log"
-	fi
-}
-
 echo "TAP version 13"
 echo "ok - hostvm: a busybox boot formatted space $uuid on sc0 and sc1"
 boot sc1 sc0 sc2 sc3 | tee "$W/hostvm.tap"
-n=$(($(grep -c '^ok ' "$W/hostvm.tap") + 1))
-bad=$(grep -c '^not ok ' "$W/hostvm.tap")
-echo "1..$((n + bad))"
-echo "# hostvm: $n passed, $bad failed"
-[ "$bad" -eq 0 ]
+count 1

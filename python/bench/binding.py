@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+"""The binding's overhead: the loops of tools/scratch-bindbench.c, through Python.
+
+Stores N atoms of SIZE bytes, then times, over ROUNDS passes of all of them in
+the page cache: ``Space.get_into`` into one bytearray, and ``Space.map`` + a
+copy of the whole view + ``close``.  One JSON object per phase, the same keys
+as the C program's, so that the two can be divided.
+
+Usage: python3 binding.py SPACE SIZE N ROUNDS
+"""
+import json
+import sys
+from time import perf_counter
+
+from scratch import Space
+
+
+def report(phase, size, calls, secs):
+    print(json.dumps({"phase": phase, "side": "python", "atom_bytes": size, "calls": calls,
+                      "seconds": round(secs, 4), "MBps": round(size * calls / secs / 1e6, 1)}),
+          flush=True)
+
+
+def main(path, size, n, rounds):
+    dst = bytearray(size)
+    view = memoryview(dst)
+    with Space(path) as space:
+        ids = [space.put(bytes([ord("a") + i % 26]) * size) for i in range(n)]
+
+        t0 = perf_counter()
+        for _ in range(rounds):
+            for i, aid in enumerate(ids):
+                if space.get_into(aid, dst) != size or dst[size - 1] != ord("a") + i % 26:
+                    sys.exit(f"binding.py: get_into {aid}: wrong bytes")
+        report("get_into", size, n * rounds, perf_counter() - t0)
+
+        t0 = perf_counter()
+        for _ in range(rounds):
+            for i, aid in enumerate(ids):
+                with space.map(aid) as m:
+                    view[:] = m.view
+                if dst[size - 1] != ord("a") + i % 26:
+                    sys.exit(f"binding.py: map {aid}: wrong bytes")
+        report("map_copy", size, n * rounds, perf_counter() - t0)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 5:
+        sys.exit("usage: binding.py SPACE SIZE N ROUNDS")
+    main(sys.argv[1], int(sys.argv[2], 0), int(sys.argv[3]), int(sys.argv[4]))
