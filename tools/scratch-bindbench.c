@@ -32,11 +32,21 @@ static void die(const char *what, int err)
 	exit(1);
 }
 
-static void report(const char *phase, uint64_t size, uint64_t calls, double secs)
+static int cmp_double(const void *a, const void *b)
 {
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Throughput over the whole loop, and the median call (robust to a stall of the VM). */
+static void report(const char *phase, uint64_t size, uint64_t calls, double secs, double *lat)
+{
+	qsort(lat, calls, sizeof(*lat), cmp_double);
 	printf("{\"phase\":\"%s\",\"side\":\"c\",\"atom_bytes\":%llu,\"calls\":%llu,"
-	       "\"seconds\":%.4f,\"MBps\":%.1f}\n", phase, (unsigned long long)size,
-	       (unsigned long long)calls, secs, size * calls / secs / 1e6);
+	       "\"seconds\":%.4f,\"MBps\":%.1f,\"call_us_median\":%.1f}\n", phase,
+	       (unsigned long long)size, (unsigned long long)calls, secs, size * calls / secs / 1e6,
+	       lat[calls / 2] * 1e6);
 	fflush(stdout);
 }
 
@@ -47,7 +57,7 @@ int main(int argc, char **argv)
 	uint64_t size, len;
 	char *src, *dst;
 	int n, rounds, i, r, ret;
-	double t0;
+	double t0, t, *lat;
 
 	if (argc != 5) {
 		fprintf(stderr, "usage: scratch-bindbench SPACE SIZE N ROUNDS\n");
@@ -66,7 +76,8 @@ int main(int argc, char **argv)
 	ids = calloc(n, sizeof(*ids));
 	src = malloc(size);
 	dst = malloc(size);
-	if (!ids || !src || !dst)
+	lat = calloc((size_t)n * rounds, sizeof(*lat));
+	if (!ids || !src || !dst || !lat)
 		die("malloc", -ENOMEM);
 	for (i = 0; i < n; i++) {
 		memset(src, 'a' + i % 26, size);
@@ -78,28 +89,33 @@ int main(int argc, char **argv)
 	t0 = now();
 	for (r = 0; r < rounds; r++)
 		for (i = 0; i < n; i++) {
+			t = now();
 			ret = scratch_atom_get(s, ids[i], dst, size, 0, &len);
+			lat[r * n + i] = now() - t;
 			if (ret || len != size || dst[size - 1] != 'a' + i % 26)
 				die("get", ret ? ret : -EIO);
 		}
-	report("get_into", size, (uint64_t)n * rounds, now() - t0);
+	report("get_into", size, (uint64_t)n * rounds, now() - t0, lat);
 
 	t0 = now();
 	for (r = 0; r < rounds; r++)
 		for (i = 0; i < n; i++) {
 			struct scratch_map *m;
 
+			t = now();
 			ret = scratch_atom_map(s, ids[i], 0, &m);
 			if (ret)
 				die("map", ret);
 			memcpy(dst, scratch_map_data(m), scratch_map_len(m));
 			scratch_map_release(m);
+			lat[r * n + i] = now() - t;
 			if (dst[size - 1] != 'a' + i % 26)
 				die("map", -EIO);
 		}
-	report("map_copy", size, (uint64_t)n * rounds, now() - t0);
+	report("map_copy", size, (uint64_t)n * rounds, now() - t0, lat);
 
 	scratch_space_close(s);
+	free(lat);
 	free(dst);
 	free(src);
 	free(ids);

@@ -104,9 +104,6 @@ def bench_shuffle(store, where, rows):
     pdf = pd.DataFrame({"k": rng.integers(0, 50_000, rows), "a": rng.integers(0, 1000, rows),
                         "b": np.arange(rows)})
     kw = {"local_directory": where} if store == "dir" else {}
-    if store == "scratch":
-        from scratch.dask import scratch_data
-        kw["data"] = scratch_data(where, limit)
     with dask.config.set({"distributed.worker.memory.target": 0.02,
                           "distributed.comm.timeouts.connect": "300s",
                           "distributed.comm.timeouts.tcp": "600s",
@@ -114,6 +111,10 @@ def bench_shuffle(store, where, rows):
                           "distributed.worker.memory.spill": False,
                           "distributed.worker.memory.pause": False,
                           "distributed.worker.memory.terminate": False}):
+        if store == "scratch":
+            # Inside the block: scratch_data reads the target fraction when called.
+            from scratch.dask import scratch_data
+            kw["data"] = scratch_data(where, limit)
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit=limit,
                           dashboard_address=None, **kw) as cluster, Client(cluster) as client:
             ddf = dd.from_pandas(pdf, npartitions=24)

@@ -33,22 +33,27 @@ def main(path):
     with open(path) as f:
         rows = [json.loads(line) for line in f if line.startswith("{")]
     out, table = {}, []
+
+    def compare(name, label, base, got, num, den, field):
+        # A part not run (SC_BENCH_PARTS) has no figures at all: no row.  One side
+        # without the other is a failed round.
+        if got.get(num) or got.get(den):
+            out[name] = dict(ratio(got.get(num, []), got.get(den, [])), **{field: got})
+            table.append((label, out[name], base))
+
     for phase, label in (("get_into", "get_into, 4 MiB atoms, warm"),
                          ("map_copy", "map + copy out, 4 MiB atoms, warm")):
-        mb = rounds(rows, phase, "side", "MBps")
-        out[f"binding_{phase}"] = dict(ratio(mb.get("python", []), mb.get("c", [])),
-                                       MBps=mb)
-        table.append((f"Python {label}", out[f"binding_{phase}"], "the same calls from C"))
+        compare(f"binding_{phase}", f"Python {label}", "the same calls from C",
+                rounds(rows, phase, "side", "MBps"), "python", "c", "MBps")
     for phase, label in (("spill", "spill (serialize + write)"),
                          ("unspill_cold", "unspill, cold (read + deserialize)")):
-        mb = rounds(rows, phase, "store", "MBps")
-        out[f"dask_{phase}"] = dict(ratio(mb.get("scratch", []), mb.get("dir", [])), MBps=mb)
-        table.append((f"Dask {label}", out[f"dask_{phase}"], "Dask's spill directory, ext4"))
-    secs = rounds(rows, "shuffle", "store", "seconds")
-    out["dask_shuffle_speedup"] = dict(ratio(secs.get("dir", []), secs.get("scratch", [])),
-                                       seconds=secs)
-    table.append(("Dask shuffle, end to end (speedup)", out["dask_shuffle_speedup"],
-                  "Dask's spill directory, ext4"))
+        compare(f"dask_{phase}", f"Dask {label}", "Dask's spill directory, ext4",
+                rounds(rows, phase, "store", "MBps"), "scratch", "dir", "MBps")
+    compare("dask_shuffle_speedup", "Dask shuffle, end to end (speedup)",
+            "Dask's spill directory, ext4", rounds(rows, "shuffle", "store", "seconds"),
+            "dir", "scratch", "seconds")
+    if not table:
+        raise SystemExit("summary.py: no figures")
 
     print(f"# {'Python and Dask':40} {'median':>7} {'spread':>13}   baseline, same boot")
     for label, r, base in table:

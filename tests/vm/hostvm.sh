@@ -104,6 +104,10 @@ if [ $BENCH = 1 ]; then
 	cp tests/vm/host/bench.sh "$W/payload/test.sh"
 	cp -r python/bench "$W/payload/python/"
 	cp build/bench/scratch-bindbench "$W/payload/"
+	# The host's choice of parts and rounds, for the guest's script.
+	for v in SC_BENCH_PARTS SC_BENCH_REPS SC_BENCH_SHUFFLE_REPS; do
+		[ -z "${!v:-}" ] || printf '%s=%q\n' "$v" "${!v}"
+	done > "$W/payload/bench.env"
 	truncate -s 3G "$W/img/sb0.img"
 	truncate -s 3G "$W/img/sb1.img" && mkfs.ext4 -q -F "$W/img/sb1.img" || die "mkfs.ext4"
 	printf 'bench\t/dev/disk/by-id/nvme-QEMU_NVMe_Ctrl_sb0\tformat-blank,seg-size=64M\n' \

@@ -7,8 +7,12 @@
 #   spill     python/bench/spill.py: Dask's SpillBuffer on ext4 against ScratchSpillBuffer
 #   shuffle   the same, a LocalCluster shuffle end to end
 # Every figure goes to /hostvm/bench.jsonl; summary.py prints the ratios (median, spread) and
-# one BENCH-JSON line.  TAP lines for the host to count.
+# one BENCH-JSON line.  TAP lines for the host to count.  The host's SC_BENCH_PARTS (default
+# "binding spill shuffle"), SC_BENCH_REPS (3) and SC_BENCH_SHUFFLE_REPS (2) arrive in bench.env.
 . /hostvm/tap.sh
+[ ! -f /hostvm/bench.env ] || . /hostvm/bench.env
+PARTS=${SC_BENCH_PARTS:-binding spill shuffle}
+has() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 echo "# hostbench: $(uname -r), $(systemctl is-system-running 2>&1)"
 dpkg --configure -a > /dev/null 2>&1
 S=/dev/scratch/bench
@@ -28,16 +32,16 @@ run() {	# NAME COMMAND...: one measurement (a TAP line), its JSON lines to $J
 }
 into_j() { "$@" >> $J; }
 
-for r in $(seq "$REPS"); do
+has binding && for r in $(seq "$REPS"); do
 	run "binding, C, round $r" /hostvm/scratch-bindbench $S 4194304 32 4
 	run "binding, Python, round $r" python3 $B/binding.py $S 4194304 32 4
 done
-for r in $(seq "$REPS"); do
+has spill && for r in $(seq "$REPS"); do
 	run "spill, Dask's directory on ext4, round $r" python3 $B/spill.py spill dir $E 256
 	rm -rf ${E:?}/tmp*
 	run "spill, scratch, round $r" python3 $B/spill.py spill scratch $S 256
 done
-for r in $(seq "${SC_BENCH_SHUFFLE_REPS:-2}"); do
+has shuffle && for r in $(seq "${SC_BENCH_SHUFFLE_REPS:-2}"); do
 	run "shuffle, Dask's directory on ext4, round $r" python3 $B/spill.py shuffle dir $E/dask 1000000
 	rm -rf ${E:?}/dask
 	run "shuffle, scratch, round $r" python3 $B/spill.py shuffle scratch $S 1000000
