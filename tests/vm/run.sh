@@ -404,8 +404,10 @@ elif [ -z "${SCRATCH_VM_REBOOTED:-}" ] && grep -aq 'Kernel panic' "$console" 2>/
 	# fails as usual.
 	panic=$(grep -a -m1 'Kernel panic' "$console")
 	first=$(grep -aE -m1 'BUG:|Oops|general protection fault|Kernel panic' "$console")
+	why=${first#*] }
+	[ "$first" = "$panic" ] || why+="; ${panic#*] }"
 	mv -f "$console" "$console.first-boot"
-	echo "# vm: the guest kernel died before scratch.ko was loaded (${first#*] }; ${panic#*] });" \
+	echo "# vm: the guest kernel died before scratch.ko was loaded ($why);" \
 		"console kept in ${console#"$ROOT"/}.first-boot; booting once more"
 	cleanup
 	trap - EXIT
