@@ -75,7 +75,9 @@ int main(int argc, char **argv)
 		die(argv[1], ret);
 	ids = calloc(n, sizeof(*ids));
 	src = malloc(size);
-	dst = malloc(size);
+	/* 2 MiB-aligned, as binding.py's: the same huge pages (THP) on both sides. */
+	if (posix_memalign((void **)&dst, 2 << 20, size))
+		dst = NULL;
 	lat = calloc((size_t)n * rounds, sizeof(*lat));
 	if (!ids || !src || !dst || !lat)
 		die("malloc", -ENOMEM);

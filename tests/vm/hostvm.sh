@@ -105,7 +105,7 @@ if [ $BENCH = 1 ]; then
 	cp -r python/bench "$W/payload/python/"
 	cp build/bench/scratch-bindbench "$W/payload/"
 	# The host's choice of parts and rounds, for the guest's script.
-	for v in SC_BENCH_PARTS SC_BENCH_REPS SC_BENCH_SHUFFLE_REPS; do
+	for v in SC_BENCH_PARTS SC_BENCH_REPS SC_BENCH_BINDING_REPS SC_BENCH_SHUFFLE_REPS; do
 		[ -z "${!v:-}" ] || printf '%s=%q\n' "$v" "${!v}"
 	done > "$W/payload/bench.env"
 	truncate -s 3G "$W/img/sb0.img"

@@ -8,7 +8,8 @@
 #   shuffle   the same, a LocalCluster shuffle end to end
 # Every figure goes to /hostvm/bench.jsonl; summary.py prints the ratios (median, spread) and
 # one BENCH-JSON line.  TAP lines for the host to count.  The host's SC_BENCH_PARTS (default
-# "binding spill shuffle"), SC_BENCH_REPS (3) and SC_BENCH_SHUFFLE_REPS (2) arrive in bench.env.
+# "binding spill shuffle"), SC_BENCH_REPS (3), SC_BENCH_BINDING_REPS (5) and
+# SC_BENCH_SHUFFLE_REPS (2) arrive in bench.env.
 . /hostvm/tap.sh
 [ ! -f /hostvm/bench.env ] || . /hostvm/bench.env
 PARTS=${SC_BENCH_PARTS:-binding spill shuffle}
@@ -32,9 +33,11 @@ run() {	# NAME COMMAND...: one measurement (a TAP line), its JSON lines to $J
 }
 into_j() { "$@" >> $J; }
 
-has binding && for r in $(seq "$REPS"); do
-	run "binding, C, round $r" /hostvm/scratch-bindbench $S 4194304 32 4
-	run "binding, Python, round $r" python3 $B/binding.py $S 4194304 32 4
+# 32 atoms of 4 MiB, 16 passes: 512 calls a side; 5 rounds, being cheap (the spread between
+# processes under TCG is wider than the binding's cost).
+has binding && for r in $(seq "${SC_BENCH_BINDING_REPS:-5}"); do
+	run "binding, C, round $r" /hostvm/scratch-bindbench $S 4194304 32 16
+	run "binding, Python, round $r" python3 $B/binding.py $S 4194304 32 16
 done
 has spill && for r in $(seq "$REPS"); do
 	run "spill, Dask's directory on ext4, round $r" python3 $B/spill.py spill dir $E 256
