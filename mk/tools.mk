@@ -27,6 +27,10 @@ $(B)/bench/scratch-libbench: $(B)/obj/tools/scratch-libbench.o $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -static -o $@ $^ $(LIB_DEPS)
 
+$(B)/bench/scratch-shufflebench: $(B)/obj/tools/scratch-shufflebench.o $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -static -pthread -o $@ $^ $(LIB_DEPS)
+
 $(B)/bench/fio: /usr/bin/fio
 	@mkdir -p $(@D)
 	cp $< $@

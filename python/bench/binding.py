@@ -2,9 +2,11 @@
 """The binding's overhead: the loops of tools/scratch-bindbench.c, through Python.
 
 Stores N atoms of SIZE bytes, then times, over ROUNDS passes of all of them in
-the page cache: ``Space.get_into`` into one bytearray, and ``Space.map`` + a
-copy of the whole view + ``close``.  One JSON object per phase, the same keys
-as the C program's, so that the two can be divided.
+the page cache: ``Space.get_into`` into one buffer, ``Space.map`` + a copy of
+the whole view + ``close``, and the same map + copy through cffi's bare calls
+(what the binding's own Python costs, apart from running in Python at all).
+One JSON object per phase, the same keys as the C program's, so that the two
+can be divided.
 
 Usage: python3 binding.py SPACE SIZE N ROUNDS
 """
@@ -58,6 +60,26 @@ def main(path, size, n, rounds):
                 if dst[size - 1] != ord("a") + i % 26:
                     sys.exit(f"binding.py: map {aid}: wrong bytes")
         report("map_copy", size, perf_counter() - t0, lat)
+
+        # The same through cffi's bare calls, none of the binding's Python: what the
+        # binding itself costs, apart from running in a Python process at all.
+        from scratch._lib import ffi, lib
+        dst_c = ffi.from_buffer(dst)
+        mp = ffi.new("struct scratch_map **")
+        handle = space._s
+        lat = []
+        t0 = perf_counter()
+        for _ in range(rounds):
+            for i, aid in enumerate(ids):
+                t = perf_counter()
+                if lib.scratch_atom_map(handle, aid._c(), 0, mp):
+                    sys.exit(f"binding.py: bare map {aid} failed")
+                ffi.memmove(dst_c, lib.scratch_map_data(mp[0]), lib.scratch_map_len(mp[0]))
+                lib.scratch_map_release(mp[0])
+                lat.append(perf_counter() - t)
+                if dst[size - 1] != ord("a") + i % 26:
+                    sys.exit(f"binding.py: bare map {aid}: wrong bytes")
+        report("map_copy_cffi", size, perf_counter() - t0, lat)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,10 @@ def main(path):
                          ("map_copy", "map + copy out, 4 MiB atoms, warm")):
         compare(f"binding_{phase}", f"Python {label}", "the same calls from C",
                 rounds(rows, phase, "side", "MBps"), "python", "c", "MBps")
+    compare("binding_map_copy_cffi", "  the same, cffi's bare calls",
+            "the same calls from C", rounds(rows, "map_copy_cffi", "side", "MBps")
+            | {"c": rounds(rows, "map_copy", "side", "MBps").get("c", [])}, "python", "c",
+            "MBps")
     for phase, label in (("spill", "spill (serialize + write)"),
                          ("unspill_cold", "unspill, cold (read + deserialize)")):
         compare(f"dask_{phase}", f"Dask {label}", "Dask's spill directory, ext4",

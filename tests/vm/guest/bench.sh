@@ -1,12 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # `make bench` inside the guest: fio baselines and scratch figures on the same drive, same boot, as ratios.
-# Usage: /guest/bench.sh [module] [lib] [reload]   (default: all; one BENCH-JSON line at the end)
+# Usage: /guest/bench.sh [module] [lib] [shuffle] [reload]   (default: all; one BENCH-JSON line at the end)
 set -u
 # shellcheck source=tests/vm/guest/lib.sh
 . /guest/lib.sh
 D=/dev/nvme0n1
-PARTS=${*:-module lib reload}
+PARTS=${*:-module lib shuffle reload}
 want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 MIB=${SC_BENCH_MIB:-1024}
 OUT=/tmp/bench
@@ -175,6 +175,65 @@ END {
 	grep -v '^#' $OUT/lib.out > $OUT/lib.json
 }
 
+# The M x N shuffle (tools/scratch-shufflebench.c): scratch atom arrays on nvme0n1 against
+# Spark's data + index files and one file per part, on ext4 on the identical nvme1n1.  Each
+# shape runs SC_BENCH_SHUFFLE_REPS times (default 3), the three layouts interleaved in each
+# round; the table holds the median of each round's ratio and the spread.
+bench_shuffle() {
+	if ! { [ -b /dev/nvme1n1 ] && sc_fs_load && mkdir -p /mnt/ext4 &&
+		mount -t ext4 /dev/nvme1n1 /mnt/ext4; }; then
+		echo "not ok - bench: the shuffle needs the ext4 drive nvme1n1"
+		exit 1
+	fi
+	: > $OUT/shuffle.jsonl
+	for shape in ${SC_BENCH_SHUFFLE_SHAPES:-32x32x4096 32x32x65536 32x32x1048576 128x128x4096 128x128x65536}; do
+		set -- $(echo "$shape" | tr x ' ')
+		echo "# bench: shuffle $1 x $2, parts of $3 bytes"
+		for r in $(seq "${SC_BENCH_SHUFFLE_REPS:-3}"); do
+			scratchctl attach --format --seg-size 256M $D > /dev/null ||
+				{ echo "not ok - bench: attach"; exit 1; }
+			/bench/scratch-shufflebench scratch /dev/scratch0 "$@" >> $OUT/shuffle.jsonl ||
+				{ echo "not ok - bench: shuffle, scratch, $shape"; exit 1; }
+			scratchctl detach 0 > /dev/null || { echo "not ok - bench: detach"; exit 1; }
+			for l in spark files; do
+				mkdir -p /mnt/ext4/shuffle
+				/bench/scratch-shufflebench $l /mnt/ext4/shuffle "$@" >> $OUT/shuffle.jsonl ||
+					{ echo "not ok - bench: shuffle, $l, $shape"; exit 1; }
+				rm -rf /mnt/ext4/shuffle
+			done
+			tail -n 3 $OUT/shuffle.jsonl | sed 's/^/#   /'
+		done
+	done
+	umount /mnt/ext4
+	awk '
+function val(line, key) { if (match(line, "\"" key "\":[0-9.]+")) return substr(line, RSTART + length(key) + 3, RLENGTH - length(key) - 3); return 0 }
+function lay(line) { match(line, "\"layout\":\"[a-z]+\""); return substr(line, RSTART + 10, RLENGTH - 11) }
+function med(a, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t } return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+{
+	k = val($0, "M") "x" val($0, "N") "x" val($0, "part_bytes"); l = lay($0); s = val($0, "seconds")
+	if (!(k in seen)) { seen[k] = 1; order[++nk] = k }
+	if (l == "scratch") { r = ++rounds[k]; sc[k, r] = s; pps[k, r] = val($0, "parts_per_s") }
+	else t[k, l, rounds[k]] = s
+}
+END {
+	printf "# %-22s %8s %16s %16s   %s
+", "shuffle M x N x part", "scratch", "vs Spark layout", "vs file per part", "(speedups: median, min..max over rounds; scratch in parts/s)" > "/dev/stderr"
+	printf "{"
+	for (i = 1; i <= nk; i++) {
+		k = order[i]; n = rounds[k]
+		for (r = 1; r <= n; r++) { a[r] = t[k, "spark", r] / sc[k, r]; b[r] = t[k, "files", r] / sc[k, r]; p[r] = pps[k, r] }
+		amin = bmin = 1e9; amax = bmax = 0
+		for (r = 1; r <= n; r++) { if (a[r] < amin) amin = a[r]; if (a[r] > amax) amax = a[r]; if (b[r] < bmin) bmin = b[r]; if (b[r] > bmax) bmax = b[r] }
+		ma = med(a, n); mb = med(b, n); mp = med(p, n)
+		printf "# %-22s %8.0f %6.2f %4.2f..%-4.2f %6.2f %4.2f..%-4.2f
+", k, mp, ma, amin, amax, mb, bmin, bmax > "/dev/stderr"
+		printf "%s"%s":{"vs_spark":{"median":%.3f,"min":%.3f,"max":%.3f},"vs_files":{"median":%.3f,"min":%.3f,"max":%.3f},"scratch_parts_per_s":%.0f,"rounds":%d}", (i > 1 ? "," : ""), k, ma, amin, amax, mb, bmin, bmax, mp, n
+	}
+	printf "}\n"
+}' $OUT/shuffle.jsonl > $OUT/shuffle.json 2> $OUT/shuffle.out || { echo "not ok - bench: shuffle ratios"; exit 1; }
+	cat $OUT/shuffle.out
+}
+
 # Reload time (tests/vm/guest/reload.sh): its BENCH-JSON lines become one array.
 bench_reload() {
 	/guest/reload.sh "$D" > $OUT/reload.out 2>&1
@@ -187,6 +246,7 @@ bench_reload() {
 json=
 want module && { bench_module; json="$json${json:+,}\"module\":$(cat $OUT/module.json)"; }
 want lib && { bench_lib; json="$json${json:+,}\"library\":$(cat $OUT/lib.json)"; }
+want shuffle && { bench_shuffle; json="$json${json:+,}\"shuffle\":$(cat $OUT/shuffle.json)"; }
 want reload && { bench_reload; json="$json${json:+,}\"reload\":[$(cat $OUT/reload.json)]"; }
 echo "BENCH-JSON {$json}"
 echo "ok - bench"
