@@ -231,6 +231,9 @@ struct sc_space {
 	struct mutex alloc_mutex;
 	/* Serialises syncs. */
 	struct mutex sync_mutex;
+	atomic64_t sync_started;	/* syncs that collected (group commit, sync.c) */
+	u64 sync_done;		/* the last of them that succeeded; under sync_mutex */
+	atomic64_t syncs_shared; /* syncs another one's flushes covered */
 	struct work_struct refill_work;
 	/*
 	 * Check-ahead (verify.c): the next atom's check, run while a reader

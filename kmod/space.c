@@ -136,6 +136,8 @@ static struct sc_space *sc_space_alloc(u32 nr)
 	INIT_LIST_HEAD(&s->limbo);
 	mutex_init(&s->alloc_mutex);
 	mutex_init(&s->sync_mutex);
+	atomic64_set(&s->sync_started, 0);
+	atomic64_set(&s->syncs_shared, 0);
 	INIT_WORK(&s->refill_work, scratch_refill_work);
 	INIT_WORK(&s->ahead_work, scratch_ahead_work);
 	atomic64_set(&s->bytes_written, 0);

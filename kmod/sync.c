@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Sync: committed atoms become durable in two flushes, payload first, then
- * the table records that point to it; and what a writeback error costs.
+ * the table records that point to it; concurrent syncs share them (group
+ * commit); and what a writeback error costs.
  *
  * A sync is all or nothing for what it collected: the records it could not
  * make durable (its caller was killed, a write failed, memory ran out) go
@@ -277,14 +278,32 @@ int scratch_sync_space(struct sc_space *s, errseq_t *since, spinlock_t *since_lo
 {
 	bool retry;
 	void *page;
+	u64 want, mine;
 	int ret, err;
 
+	/*
+	 * Group commit: a sync that collects after this point covers whatever
+	 * the caller committed or deleted before the call, so when one such
+	 * sync has succeeded by the time we hold sync_mutex, there is nothing
+	 * left to do.  The barrier orders the caller's commits (s->lock
+	 * released) before the read; atomic64_inc_return() below, fully
+	 * ordered, orders the count before the collect: either the collect
+	 * sees the commits or this read sees the count.
+	 */
+	smp_mb();
+	want = atomic64_read(&s->sync_started) + 1;
 	page = kmalloc(SC_PAGE, GFP_KERNEL);
 	if (!page)
 		return -ENOMEM;
 	ret = mutex_lock_killable(&s->sync_mutex);
 	if (ret)
 		goto out_free;
+	if (s->sync_done >= want) {
+		mutex_unlock(&s->sync_mutex);
+		atomic64_inc(&s->syncs_shared);
+		goto out_free;
+	}
+	mine = atomic64_inc_return(&s->sync_started);
 	sc_sync_collect(s);
 	/*
 	 * A region that lost data had its unsynced atoms dropped: the records
@@ -295,9 +314,11 @@ int scratch_sync_space(struct sc_space *s, errseq_t *since, spinlock_t *since_lo
 	if (!err)
 		err = sc_sync_data(s, &retry);
 	sc_sync_finish(s, !err);
-	mutex_unlock(&s->sync_mutex);
 	if (!ret)
 		ret = err;
+	if (!ret)
+		s->sync_done = mine;
+	mutex_unlock(&s->sync_mutex);
 out_free:
 	kfree(page);
 	if (since) {

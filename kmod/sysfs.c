@@ -38,6 +38,22 @@ SC_INFO_ATTR(verified, info.verified);
 SC_INFO_ATTR(bad, info.bad);
 SC_INFO_ATTR(write_errors, info.write_errors);
 
+/*
+ * syncs, syncs_shared: SYNC calls that ran their own flushes, and those that
+ * found a sync begun after them already done (group commit, sync.c).
+ */
+static ssize_t syncs_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n", (long long)atomic64_read(&dev_to_space(dev)->sync_started));
+}
+static DEVICE_ATTR_RO(syncs);
+
+static ssize_t syncs_shared_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n", (long long)atomic64_read(&dev_to_space(dev)->syncs_shared));
+}
+static DEVICE_ATTR_RO(syncs_shared);
+
 /* uuid: the space's, as every region's superblock carries it (scratchctl assemble). */
 static ssize_t uuid_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
@@ -168,6 +184,8 @@ static struct attribute *sc_space_attrs[] = {
 	&dev_attr_evictions.attr,
 	&dev_attr_bytes_written.attr,
 	&dev_attr_bytes_read.attr,
+	&dev_attr_syncs.attr,
+	&dev_attr_syncs_shared.attr,
 	&dev_attr_seg_size.attr,
 	&dev_attr_regions.attr,
 	&dev_attr_reload_us.attr,

@@ -3,7 +3,8 @@
  * Durability: SYNC, fsync and fdatasync succeed and leave no dirty pages
  * behind, and committed atoms come back byte-exact after detach + reattach
  * whether or not they were synced first (detach syncs).  A sync cut short
- * (its caller killed) leaves everything for the next one.
+ * (its caller killed) leaves everything for the next one.  Concurrent syncs
+ * share their flushes (group commit).
  */
 #include <signal.h>
 #include <sys/mman.h>
@@ -121,6 +122,67 @@ ST_TEST_F(sy, detach_syncs)
 	ASSERT_EQ((__u64)(N + N / 2), st_counter(self->sp.id, "atoms"));
 	for (i = 0; i < N / 2; i++)
 		ASSERT_EQ(0, st_verify(self->sp.fd, &a[i])) TH_LOG("new atom %d", i);
+}
+
+#define GROUP_PROCS	4
+#define GROUP_ROUNDS	12
+
+/*
+ * Group commit: writers that sync at the same time share flushes (a SYNC
+ * that finds a sync begun after it already done returns at once), and each
+ * SYNC still returns only once its own atoms are durable: after every
+ * writer is done nothing is dirty, and after a reattach every atom is back.
+ * The counters add up: each SYNC either ran (syncs) or was covered
+ * (syncs_shared).
+ */
+ST_TEST_F_TIMEOUT(sy, concurrent_syncs_share_flushes, 600)
+{
+	__u64 runs0, shared0, runs, shared;
+	struct st_atom *a;
+	int p, i, status;
+	pid_t pid[GROUP_PROCS];
+
+	ST_REQUIRE(SCRATCH_F_RELOAD);
+	ASSERT_EQ(0, st_sysfs(self->sp.id, "syncs", &runs0));
+	ASSERT_EQ(0, st_sysfs(self->sp.id, "syncs_shared", &shared0));
+	a = mmap(NULL, GROUP_PROCS * GROUP_ROUNDS * sizeof(*a), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	for (p = 0; p < GROUP_PROCS; p++) {
+		pid[p] = st_fork();
+		ASSERT_LE(0, pid[p]);
+		if (pid[p] == 0) {
+			int fd = st_open(self->sp.id, -1);
+
+			if (fd < 0)
+				_exit(1);
+			for (i = 0; i < GROUP_ROUNDS; i++) {
+				struct st_atom *x = &a[p * GROUP_ROUNDS + i];
+
+				if (st_put_n(fd, x, 3000 + p * GROUP_ROUNDS + i, 64 * ST_KIB) ||
+				    st_sync(fd))
+					_exit(2);
+			}
+			_exit(0);
+		}
+	}
+	for (p = 0; p < GROUP_PROCS; p++) {
+		ASSERT_EQ(pid[p], st_waitpid(pid[p], &status));
+		ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			TH_LOG("writer %d: status %#x", p, status);
+	}
+	ASSERT_GT(DIRTY_SLACK, dirty()) TH_LOG("%llu bytes dirty", (unsigned long long)dirty());
+	ASSERT_EQ(0, st_sysfs(self->sp.id, "syncs", &runs));
+	ASSERT_EQ(0, st_sysfs(self->sp.id, "syncs_shared", &shared));
+	ASSERT_EQ((__u64)GROUP_PROCS * GROUP_ROUNDS, (runs - runs0) + (shared - shared0));
+	TH_LOG("%d SYNCs: %llu ran, %llu covered by another", GROUP_PROCS * GROUP_ROUNDS,
+	       (unsigned long long)(runs - runs0), (unsigned long long)(shared - shared0));
+	ASSERT_EQ(0, st_space_down(&self->sp));
+	ASSERT_EQ(0, st_drop_caches());
+	ASSERT_EQ(0, st_space_reload(&self->sp, &self->r, 1));
+	for (i = 0; i < GROUP_PROCS * GROUP_ROUNDS; i++)
+		ASSERT_EQ(0, st_verify(self->sp.fd, &a[i])) TH_LOG("atom %d", i);
+	munmap(a, GROUP_PROCS * GROUP_ROUNDS * sizeof(*a));
 }
 
 #define KILL_ROUNDS	6

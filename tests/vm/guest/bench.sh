@@ -216,8 +216,7 @@ function med(a, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && a[
 	else t[k, l, rounds[k]] = s
 }
 END {
-	printf "# %-22s %8s %16s %16s   %s
-", "shuffle M x N x part", "scratch", "vs Spark layout", "vs file per part", "(speedups: median, min..max over rounds; scratch in parts/s)" > "/dev/stderr"
+	printf "# %-22s %8s %16s %16s   %s\n", "shuffle M x N x part", "scratch", "vs Spark layout", "vs file per part", "(speedups: median, min..max over rounds; scratch in parts/s)" > "/dev/stderr"
 	printf "{"
 	for (i = 1; i <= nk; i++) {
 		k = order[i]; n = rounds[k]
@@ -225,9 +224,8 @@ END {
 		amin = bmin = 1e9; amax = bmax = 0
 		for (r = 1; r <= n; r++) { if (a[r] < amin) amin = a[r]; if (a[r] > amax) amax = a[r]; if (b[r] < bmin) bmin = b[r]; if (b[r] > bmax) bmax = b[r] }
 		ma = med(a, n); mb = med(b, n); mp = med(p, n)
-		printf "# %-22s %8.0f %6.2f %4.2f..%-4.2f %6.2f %4.2f..%-4.2f
-", k, mp, ma, amin, amax, mb, bmin, bmax > "/dev/stderr"
-		printf "%s"%s":{"vs_spark":{"median":%.3f,"min":%.3f,"max":%.3f},"vs_files":{"median":%.3f,"min":%.3f,"max":%.3f},"scratch_parts_per_s":%.0f,"rounds":%d}", (i > 1 ? "," : ""), k, ma, amin, amax, mb, bmin, bmax, mp, n
+		printf "# %-22s %8.0f %6.2f %4.2f..%-4.2f %6.2f %4.2f..%-4.2f\n", k, mp, ma, amin, amax, mb, bmin, bmax > "/dev/stderr"
+		printf "%s\"%s\":{\"vs_spark\":{\"median\":%.3f,\"min\":%.3f,\"max\":%.3f},\"vs_files\":{\"median\":%.3f,\"min\":%.3f,\"max\":%.3f},\"scratch_parts_per_s\":%.0f,\"rounds\":%d}", (i > 1 ? "," : ""), k, ma, amin, amax, mb, bmin, bmax, mp, n
 	}
 	printf "}\n"
 }' $OUT/shuffle.jsonl > $OUT/shuffle.json 2> $OUT/shuffle.out || { echo "not ok - bench: shuffle ratios"; exit 1; }
