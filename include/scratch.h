@@ -301,6 +301,42 @@ int scratch_space_scrub(struct scratch *s, uint64_t *cursor, uint64_t max_bytes,
 			unsigned int flags, struct scratch_id *bad_ids, unsigned int bad_cap,
 			struct scratch_scrub_stats *st, size_t size);
 
+/* ---- ahead of eviction, and after it -------------------------------------- */
+
+/*
+ * Any thread.  bytes[i]: the bytes of new writes the space takes before the
+ * segment of ids[i] is evicted (FIFO), SCRATCH_HORIZON_MISSING or
+ * SCRATCH_HORIZON_PINNED; *write_rate (NULL: not wanted) the space's recent
+ * bytes written per second.  Returns the number of ids present.
+ */
+int scratch_atom_horizon(struct scratch *s, const struct scratch_id *ids, unsigned int n,
+			 uint64_t *bytes, uint64_t *write_rate);
+
+/*
+ * A watch of a space's evictions: its fd polls readable when segments were
+ * evicted past the cursor of its last read.  One thread per watch; a watch
+ * outlives scratch_space_close() of its handle.  flags: 0, or
+ * SCRATCH_EVENTS_FROM_START (readable from cursor 0).
+ */
+struct scratch_watch;
+
+int scratch_watch_open(struct scratch *s, unsigned int flags, struct scratch_watch **wp);
+void scratch_watch_close(struct scratch_watch *w);
+int scratch_watch_fd(const struct scratch_watch *w);
+/*
+ * The evictions from *cursor on (at most cap), *cursor advanced past them;
+ * *lost (NULL: not wanted): evictions skipped because the module no longer
+ * keeps them.  Returns how many were written to ev.
+ */
+int scratch_watch_read(struct scratch_watch *w, uint64_t *cursor, struct scratch_eviction *ev,
+		       unsigned int cap, uint64_t *lost);
+/*
+ * Any thread, no I/O: gone[i] = 1 if an eviction in ev names the segment and
+ * generation of ids[i].  Sorts ev in place.  Returns how many are gone.
+ */
+int scratch_watch_gone(struct scratch_eviction *ev, unsigned int n,
+		       const struct scratch_id *ids, unsigned int nids, uint8_t *gone);
+
 #ifdef __cplusplus
 }
 #endif

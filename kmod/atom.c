@@ -23,9 +23,8 @@ static void sc_mark_dirty_locked(struct sc_segment *seg, u32 slot)
  * The live atom named by @p for @tenant, or NULL.  Caller holds s->lock.
  * Another tenant's atom is exactly as missing as an evicted one.
  */
-static struct sc_atom *sc_find_id_locked(struct sc_space *s, u32 tenant,
-					 const struct sc_idparts *p,
-					 struct sc_segment **segp)
+struct sc_atom *scratch_find_id_locked(struct sc_space *s, u32 tenant,
+				       const struct sc_idparts *p, struct sc_segment **segp)
 {
 	struct sc_segment *seg;
 	struct sc_atom *a;
@@ -98,7 +97,7 @@ struct sc_segment *scratch_atom_pin_id(struct sc_space *s, u32 tenant,
 	struct sc_segment *seg = NULL;
 
 	spin_lock(&s->lock);
-	if (sc_find_id_locked(s, tenant, p, &seg))
+	if (scratch_find_id_locked(s, tenant, p, &seg))
 		sc_seg_pin_locked(s, seg);
 	else
 		seg = NULL;
@@ -519,7 +518,7 @@ int scratch_stat_ioctl(struct sc_file *f, void __user *arg)
 		return ret;
 	p = sc_id_decode(&req.id);
 	spin_lock(&s->lock);
-	a = sc_find_id_locked(s, f->tenant, &p, &seg);
+	a = scratch_find_id_locked(s, f->tenant, &p, &seg);
 	if (!a || (a->state & SC_A_BAD)) {
 		spin_unlock(&s->lock);
 		return a ? -EBADMSG : -ENOENT;
@@ -600,7 +599,7 @@ int scratch_present_ioctl(struct sc_file *f, void __user *arg)
 			 * this: a failed read whose id is still present was not
 			 * an eviction race.
 			 */
-			res[i] = !!sc_find_id_locked(s, f->tenant, &p, &seg);
+			res[i] = !!scratch_find_id_locked(s, f->tenant, &p, &seg);
 			found += res[i];
 		}
 		spin_unlock(&s->lock);

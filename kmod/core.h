@@ -46,6 +46,20 @@ static inline u32 sc_gen_next(u32 gen)
 	return gen == U32_MAX ? 1 : gen + 1;
 }
 
+/* ---- eviction ---- */
+
+/*
+ * Bytes of new writes before FIFO eviction takes the oldest unpinned
+ * segment: the room left in the open segments, then the free segments
+ * beyond the @free_target that the refill keeps free (@seg_bytes of payload
+ * each).  Each unpinned segment after the oldest goes @seg_bytes later.
+ */
+static inline u64 sc_horizon_base(u64 open_bytes, u64 nr_free, u64 free_target,
+				   u64 seg_bytes)
+{
+	return open_bytes + (nr_free > free_target ? (nr_free - free_target) * seg_bytes : 0);
+}
+
 /* ---- geometry ---- */
 
 #define SC_PAGE			SCRATCH_DISK_PAGE

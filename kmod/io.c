@@ -252,6 +252,7 @@ ssize_t scratch_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	if (ret > 0) {
 		iocb->ki_pos += ret;
 		atomic64_add(ret, &s->bytes_written);
+		scratch_rate_tick(s);
 	}
 	return ret;
 }

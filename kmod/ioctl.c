@@ -79,6 +79,8 @@ static const struct sc_ioctl sc_ioctls[] = {
 	{ SCRATCH_IOC_PRESENT,		scratch_present_ioctl,		true },
 	{ SCRATCH_IOC_VERIFY,		scratch_verify_ioctl,		true },
 	{ SCRATCH_IOC_SCRUB,		scratch_scrub_ioctl,		true },
+	{ SCRATCH_IOC_HORIZON,		scratch_horizon_ioctl,		true },
+	{ SCRATCH_IOC_EVENTS_FD,	scratch_events_fd_ioctl,	false },
 };
 
 long scratch_space_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)

@@ -16,6 +16,7 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include "core.h"
@@ -29,10 +30,12 @@
 #define SCRATCH_F_ALL		(SCRATCH_F_WRITE | SCRATCH_F_READ | SCRATCH_F_DIRECT |	\
 				 SCRATCH_F_MMAP | SCRATCH_F_TENANT | SCRATCH_F_ARRAY |	\
 				 SCRATCH_F_PRESENT | SCRATCH_F_MULTI_REGION |		\
-				 SCRATCH_F_RELOAD | SCRATCH_F_VERIFY)
+				 SCRATCH_F_RELOAD | SCRATCH_F_VERIFY | SCRATCH_F_HORIZON |	\
+				 SCRATCH_F_EVICTIONS)
 #define SCRATCH_ATTACH_ALL	(SCRATCH_ATTACH_FORMAT)
 #define SCRATCH_VERIFY_ALL	(SCRATCH_VERIFY_RECHECK)
 #define SCRATCH_SCRUB_ALL	(SCRATCH_SCRUB_RECHECK)
+#define SCRATCH_EVENTS_ALL	(SCRATCH_EVENTS_FROM_START)
 
 #define SC_MAX_SPACES		256
 #define SC_LABEL_MAX		32	/* with its NUL */
@@ -249,6 +252,18 @@ struct sc_space {
 	u32 ahead_last_slot;
 	u32 ahead_mark_slot;
 
+	/*
+	 * Eviction events (events.c), under lock: the last ev_size evictions,
+	 * ev_head of them since attach; ev_wq woken after each.
+	 */
+	struct scratch_eviction *ev_ring;
+	u32 ev_size;
+	u64 ev_head;
+	wait_queue_head_t ev_wq;
+	/* Write-rate marks (horizon.c), under lock; rate_j1 read without it. */
+	u64 rate_j0, rate_b0;
+	u64 rate_j1, rate_b1;
+
 	atomic64_t bytes_written;
 	atomic64_t bytes_read;
 	atomic64_t evictions;
@@ -400,6 +415,8 @@ extern const struct file_operations scratch_space_fops;
 void scratch_space_get_info(struct sc_space *s, struct scratch_info *info);
 int scratch_get_features(void __user *arg);
 int scratch_info_ioctl(struct sc_file *f, void __user *arg);
+int scratch_space_get_open(struct sc_space *s);
+void scratch_space_put_open(struct sc_space *s);
 
 /* region.c */
 int scratch_region_open(struct sc_region *r, const char *path, u64 off, u64 len);
@@ -468,6 +485,20 @@ struct sc_segment *scratch_atom_pin_id(struct sc_space *s, u32 tenant,
 				       const struct sc_idparts *p);
 void scratch_atom_drop_locked(struct sc_space *s, struct sc_segment *seg, u32 slot);
 void scratch_resv_release_all(struct sc_file *f);
+struct sc_atom *scratch_find_id_locked(struct sc_space *s, u32 tenant,
+				       const struct sc_idparts *p, struct sc_segment **segp);
+
+/* events.c */
+int scratch_events_init(struct sc_space *s);
+void scratch_events_free(struct sc_space *s);
+void scratch_events_record_locked(struct sc_space *s, u32 seg, u32 gen);
+void scratch_events_wake(struct sc_space *s);
+int scratch_events_fd_ioctl(struct sc_file *f, void __user *arg);
+
+/* horizon.c */
+void scratch_rate_init(struct sc_space *s);
+void scratch_rate_tick(struct sc_space *s);
+int scratch_horizon_ioctl(struct sc_file *f, void __user *arg);
 
 /* sync.c */
 int scratch_sync_space(struct sc_space *s, errseq_t *since, spinlock_t *since_lock);

@@ -109,13 +109,15 @@ int scratch_segs_init(struct sc_space *s)
 	s->free_target = clamp_t(u32, s->nr_segs / 16, 1, 8);
 	/* Not 1: see sc_seq_origin(). */
 	s->next_seq = sc_seq_origin(s->uuid);
-	return 0;
+	scratch_rate_init(s);
+	return scratch_events_init(s);
 }
 
 void scratch_segs_free(struct sc_space *s)
 {
 	u64 i;
 
+	scratch_events_free(s);
 	if (!s->segs)
 		return;
 	for (i = 0; i < s->nr_segs; i++)
@@ -326,6 +328,7 @@ int scratch_evict_one(struct sc_space *s)
 	/* From here on no lookup finds it and no id of it is valid. */
 	list_del_init(&seg->node);
 	seg->state = SC_SEG_DYING;
+	scratch_events_record_locked(s, seg->idx, seg->gen);
 	seg->gen = sc_gen_next(seg->gen);
 	gen = seg->gen;
 	s->nr_atoms -= seg->nr_live;
@@ -338,6 +341,7 @@ int scratch_evict_one(struct sc_space *s)
 	sc_seg_clear_fill_locked(s, seg);
 	spin_unlock(&s->lock);
 	kvfree(atoms);
+	scratch_events_wake(s);
 
 	/* The new generation reaches the disk first, then the RAM goes back. */
 	mapping = sc_seg_region(s, seg)->file->f_mapping;

@@ -283,6 +283,27 @@ int scratch_space_list(u32 *ids, u32 cap, u32 *count)
 
 /* ---- /dev/scratchN ---- */
 
+/* One more open of @s (an fd of its own, or an events fd): -ENXIO once detached. */
+int scratch_space_get_open(struct sc_space *s)
+{
+	int ret = 0;
+
+	spin_lock(&s->lock);
+	if (s->dead)
+		ret = -ENXIO;
+	else
+		s->nr_open++;
+	spin_unlock(&s->lock);
+	return ret;
+}
+
+void scratch_space_put_open(struct sc_space *s)
+{
+	spin_lock(&s->lock);
+	s->nr_open--;
+	spin_unlock(&s->lock);
+}
+
 static int sc_open(struct inode *inode, struct file *file)
 {
 	struct sc_space *s = container_of(inode->i_cdev, struct sc_space, cdev);
@@ -294,14 +315,10 @@ static int sc_open(struct inode *inode, struct file *file)
 	spin_lock_init(&f->lock);
 	INIT_LIST_HEAD(&f->resv);
 	f->space = s;
-	spin_lock(&s->lock);
-	if (s->dead) {
-		spin_unlock(&s->lock);
+	if (scratch_space_get_open(s)) {
 		kfree(f);
 		return -ENXIO;
 	}
-	s->nr_open++;
-	spin_unlock(&s->lock);
 	/* On a broker space an unprivileged opener waits for a broker's SET_TENANT. */
 	f->need_tenant = READ_ONCE(s->broker_tenants) && !capable(CAP_SYS_ADMIN);
 	/* SYNC reports write errors from here on, as fsync(2) does. */
@@ -322,9 +339,7 @@ static int sc_release(struct inode *inode, struct file *file)
 	struct sc_space *s = f->space;
 
 	scratch_resv_release_all(f);
-	spin_lock(&s->lock);
-	s->nr_open--;
-	spin_unlock(&s->lock);
+	scratch_space_put_open(s);
 	kfree(f);
 	return 0;
 }

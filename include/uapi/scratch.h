@@ -119,6 +119,18 @@ struct scratch_id {
  */
 #define SCRATCH_F_VERIFY		(1ULL << 9)
 
+/*
+ * HORIZON: how many bytes of new writes each id's segment has before it is
+ * evicted, and the space's write rate (SCRATCH_IOC_HORIZON).
+ */
+#define SCRATCH_F_HORIZON		(1ULL << 10)
+/*
+ * Eviction events: an events fd (SCRATCH_IOC_EVENTS_FD) that poll() and
+ * epoll report readable when segments were evicted, and the evicted
+ * (segment, generation) pairs since a cursor (SCRATCH_IOC_EVICTIONS on it).
+ */
+#define SCRATCH_F_EVICTIONS		(1ULL << 11)
+
 /* ---------------------------------------------------------------------- */
 /* Control device: /dev/scratch-control                                    */
 /* ---------------------------------------------------------------------- */
@@ -353,6 +365,78 @@ struct scratch_scrub {
 	__u64	reserved[4];
 };
 
+/*
+ * Eviction horizon of many ids in one call, without I/O.  Eviction is FIFO
+ * by segment: for each id the module writes at results_addr the bytes of
+ * new writes (payload, over all writers of the space) the space can take
+ * before the id's segment is evicted, if pins and deletes stay as they are:
+ * the room left in the open segments and in the free segments beyond the
+ * pool that eviction keeps free, plus one segment's payload per unpinned
+ * segment older than the id's.  0: the segment goes with the next segment
+ * opened.  SCRATCH_HORIZON_MISSING for an id that is not present (as
+ * PRESENT says), SCRATCH_HORIZON_PINNED for one whose segment is pinned
+ * (mapped, read or written right now): it is not evicted while pinned.
+ * Also the bytes written per second over the last 10 to 20 seconds, to turn
+ * bytes into time.  Returns the number of ids present.  count <=
+ * SCRATCH_HORIZON_MAX.  Output fields are not checked on input.
+ */
+#define SCRATCH_HORIZON_MAX		(1U << 20)
+#define SCRATCH_HORIZON_MISSING		(~(__u64)0)
+#define SCRATCH_HORIZON_PINNED		(~(__u64)0 - 1)
+struct scratch_horizon {
+	__u32	size;
+	__u32	flags;		/* none defined: 0 */
+	__u32	count;
+	__u32	reserved0;
+	__u64	ids_addr;	/* user address of count struct scratch_id */
+	__u64	results_addr;	/* user address of count __u64 */
+	__u64	write_rate;	/* out: bytes written per second, recent */
+	__u64	rate_window_ms;	/* out: the time write_rate was measured over */
+	__u64	segment_bytes;	/* out: payload bytes of one segment (the step of the FIFO) */
+	__u64	reserved[2];
+};
+
+/*
+ * Eviction events.  EVENTS_FD on a space's fd returns a new fd (O_CLOEXEC;
+ * O_NONBLOCK is ignored: nothing blocks) for that space.  poll()/epoll on it
+ * report EPOLLIN while segments were evicted past the cursor of its last
+ * EVICTIONS call (past the eviction count when it was created, until then).
+ * EVICTIONS on the events fd copies the evictions from the caller's cursor
+ * on: each is a segment and the generation its ids carried (every id with
+ * that segment and generation is gone; ids of later generations of the
+ * segment are not).  The cursor counts evictions since attach; the module
+ * keeps the most recent ring_size of them: a cursor older than that skips
+ * to the oldest kept and reports how many were lost (then check the ids
+ * with PRESENT).  A cursor past the count is EINVAL.  Output fields are not
+ * checked on input.
+ */
+#define SCRATCH_EVENTS_FROM_START	(1U << 0)	/* poll: ready from cursor 0 */
+struct scratch_events_fd {
+	__u32	size;
+	__u32	flags;		/* SCRATCH_EVENTS_* */
+	__s32	fd;		/* out: the events fd */
+	__u32	reserved0;
+	__u64	cursor;		/* out: evictions so far (the cursor of "now") */
+	__u64	reserved[2];
+};
+struct scratch_eviction {
+	__u32	segment;
+	__u32	generation;
+};
+struct scratch_evictions {
+	__u32	size;
+	__u32	flags;		/* none defined: 0 */
+	__u64	cursor;		/* in: first eviction wanted; out: the next one */
+	__u64	events_addr;	/* user address of capacity struct scratch_eviction */
+	__u32	capacity;
+	__u32	count;		/* out: evictions written */
+	__u64	lost;		/* out: evictions skipped, older than the ring */
+	__u64	head;		/* out: evictions so far */
+	__u32	ring_size;	/* out: evictions the module keeps */
+	__u32	reserved0;
+	__u64	reserved[2];
+};
+
 #define SCRATCH_IOC_MAGIC		0xB5
 
 #define SCRATCH_IOC_GET_FEATURES	_IOWR(SCRATCH_IOC_MAGIC, 0x00, struct scratch_features)
@@ -369,5 +453,8 @@ struct scratch_scrub {
 #define SCRATCH_IOC_INFO		_IOWR(SCRATCH_IOC_MAGIC, 0x17, struct scratch_info)
 #define SCRATCH_IOC_VERIFY		_IOW(SCRATCH_IOC_MAGIC, 0x18, struct scratch_verify)
 #define SCRATCH_IOC_SCRUB		_IOWR(SCRATCH_IOC_MAGIC, 0x19, struct scratch_scrub)
+#define SCRATCH_IOC_HORIZON		_IOWR(SCRATCH_IOC_MAGIC, 0x1a, struct scratch_horizon)
+#define SCRATCH_IOC_EVENTS_FD		_IOWR(SCRATCH_IOC_MAGIC, 0x1b, struct scratch_events_fd)
+#define SCRATCH_IOC_EVICTIONS		_IOWR(SCRATCH_IOC_MAGIC, 0x1c, struct scratch_evictions)
 
 #endif /* _UAPI_LINUX_SCRATCH_H */

@@ -120,6 +120,19 @@ TEST(gen_next_steps_and_wraps)
 	}
 }
 
+/* Eviction starts once the open room and the free segments above the target are used. */
+TEST(horizon_base)
+{
+	ASSERT_EQ(0ULL, sc_horizon_base(0, 0, 1, 1 << 20));
+	ASSERT_EQ(0ULL, sc_horizon_base(0, 1, 1, 1 << 20));
+	ASSERT_EQ(4096ULL, sc_horizon_base(4096, 0, 2, 1 << 20));
+	ASSERT_EQ((3ULL << 20) + 8192, sc_horizon_base(8192, 5, 2, 1 << 20));
+	/* A refill running behind (fewer free than the target) does not go negative. */
+	ASSERT_EQ(8192ULL, sc_horizon_base(8192, 1, 8, 1 << 20));
+	/* Large spaces: no overflow in 64 bits. */
+	ASSERT_EQ(1000000ULL << 34, sc_horizon_base(0, 1000008, 8, 1ULL << 34));
+}
+
 TEST(gen_next_never_zero_long_run)
 {
 	/* Walk across the wrap many times from just below it. */
