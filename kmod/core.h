@@ -60,6 +60,21 @@ static inline u64 sc_horizon_base(u64 open_bytes, u64 nr_free, u64 free_target,
 	return open_bytes + (nr_free > free_target ? (nr_free - free_target) * seg_bytes : 0);
 }
 
+/*
+ * Eviction events: a ring of the last @size of @head evictions.  The first
+ * one a reader at @cursor (<= @head) can still get; *@lost gains how many it
+ * missed because the ring moved past them.
+ */
+static inline u64 sc_ev_first(u64 head, u64 size, u64 cursor, u64 *lost)
+{
+	u64 oldest = head > size ? head - size : 0;
+
+	if (cursor >= oldest)
+		return cursor;
+	*lost += oldest - cursor;
+	return oldest;
+}
+
 /* ---- geometry ---- */
 
 #define SC_PAGE			SCRATCH_DISK_PAGE

@@ -99,17 +99,12 @@ static const struct sc_zero sc_evictions_zero[] = {
 static u32 sc_ev_take(struct sc_space *s, u64 *cursor, struct scratch_eviction *buf, u32 n,
 		      u64 *lost, u64 *head)
 {
-	u64 oldest, c;
 	u32 i = 0;
+	u64 c;
 
 	spin_lock(&s->lock);
 	*head = s->ev_head;
-	oldest = s->ev_head > s->ev_size ? s->ev_head - s->ev_size : 0;
-	c = *cursor;
-	if (c < oldest) {
-		*lost += oldest - c;
-		c = oldest;
-	}
+	c = sc_ev_first(s->ev_head, s->ev_size, *cursor, lost);
 	for (; i < n && c < s->ev_head; i++, c++)
 		buf[i] = s->ev_ring[c % s->ev_size];
 	spin_unlock(&s->lock);

@@ -133,6 +133,22 @@ TEST(horizon_base)
 	ASSERT_EQ(1000000ULL << 34, sc_horizon_base(0, 1000008, 8, 1ULL << 34));
 }
 
+/* The eviction ring: a reader behind it skips to its oldest entry and counts the rest lost. */
+TEST(eviction_ring_window)
+{
+	u64 lost = 0;
+
+	ASSERT_EQ(0ULL, sc_ev_first(0, 4096, 0, &lost));
+	ASSERT_EQ(5ULL, sc_ev_first(4096, 4096, 5, &lost));
+	ASSERT_EQ(0ULL, lost);
+	ASSERT_EQ(904ULL, sc_ev_first(5000, 4096, 100, &lost));
+	ASSERT_EQ(804ULL, lost);
+	ASSERT_EQ(904ULL, sc_ev_first(5000, 4096, 904, &lost));
+	ASSERT_EQ(5000ULL, sc_ev_first(5000, 4096, 5000, &lost));
+	ASSERT_EQ(804ULL, lost);
+	ASSERT_EQ(~0ULL - 4096, sc_ev_first(~0ULL, 4096, 0, &lost));
+}
+
 TEST(gen_next_never_zero_long_run)
 {
 	/* Walk across the wrap many times from just below it. */
