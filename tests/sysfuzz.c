@@ -4,8 +4,8 @@
  * tenants run random sequences, reproducible by seed, of every operation the
  * module offers (reserve/write/commit/abort of atoms and arrays, pread,
  * preadv, O_DIRECT and io_uring reads of every size, mmap/munmap/mremap/
- * mprotect/madvise/remap_file_pages, stat, present, verify, scrub, sync,
- * fsync, fork, fd churn, garbage ioctls) on a space small enough to evict
+ * mprotect/madvise/remap_file_pages, stat, present, horizon, eviction
+ * events, verify, scrub, sync, fsync, fork, fd churn, garbage ioctls) on a space small enough to evict
  * all the time, while the parent drops the page cache and SIGKILLs workers
  * mid-call and starts new ones.
  *
@@ -45,6 +45,7 @@
 #define FZ_MAX_LEN	(512 * ST_KIB)
 #define FZ_BUF		(2 * FZ_MAX_LEN)
 #define FZ_STALE	0xee			/* tenant byte of the bytes there before the format */
+#define FZ_EVENTS	8192			/* evictions a process remembers */
 
 /* ---- shared state ---------------------------------------------------------------------- */
 
@@ -64,6 +65,7 @@ struct fz_shared {
 	__u64 commit_seq;	/* commits completed */
 	__u64 synced_upto;	/* commits made durable by a SYNC that returned 0 */
 	__u64 ops, reads, bytes_ok, missing, maps, kills, syncs, puts, arrays, forks, uring;
+	__u64 ev_present, ev_gone;	/* ids checked against eviction events */
 	int failed;
 	char why[1024];
 	struct fz_atom atoms[FZ_LEDGER];
@@ -102,6 +104,12 @@ struct fz {
 	bool ring_ok;
 	unsigned char *buf, *dbuf;
 	struct { unsigned char *p; size_t len; __u32 tag; __u64 word0; } map[FZ_MAPS];
+	/* Eviction events followed from the start (fz_events); blind once any is lost. */
+	int efd;
+	__u64 ecur;
+	struct scratch_eviction *ev;
+	unsigned int nev;
+	bool eblind;
 };
 
 static __u64 fz_rand(struct fz *z)
@@ -805,6 +813,119 @@ static void fz_stat_present(struct fz *z)
 	}
 }
 
+/* Catch up with the space's evictions; false if that failed (EINTR). */
+static bool fz_events_read(struct fz *z)
+{
+	struct scratch_evictions q = { .size = sizeof(q) };
+	int r;
+
+	do {
+		if (z->nev == FZ_EVENTS)
+			z->eblind = true;
+		if (z->eblind)
+			return true;
+		q.cursor = z->ecur;
+		q.events_addr = (uintptr_t)(z->ev + z->nev);
+		q.capacity = FZ_EVENTS - z->nev;
+		r = st_ioctl(z->efd, SCRATCH_IOC_EVICTIONS, &q);
+		if (r == -EINTR)
+			return false;
+		if (r)
+			fz_fail(z, "EVICTIONS: %s", strerror(-r));
+		if (q.lost)
+			z->eblind = true;
+		z->ecur = q.cursor;
+		z->nev += q.count;
+	} while (q.count);
+	return true;
+}
+
+static bool fz_evicted(const struct fz *z, unsigned int upto, const struct scratch_id *id)
+{
+	unsigned int i;
+
+	for (i = 0; i < upto; i++)
+		if (z->ev[i].segment == (__u32)id->lo && z->ev[i].generation == id->lo >> 32)
+			return true;
+	return false;
+}
+
+/*
+ * HORIZON, PRESENT and the eviction events agree: an id MISSING for HORIZON
+ * is not present after it; an eviction event read before PRESENT never
+ * names an id PRESENT finds; an id PRESENT finds gone has its event once
+ * the events are read after it (unless some were lost).  Another tenant's
+ * ids are MISSING.
+ */
+static void fz_events(struct fz *z)
+{
+	struct scratch_horizon h = { .size = sizeof(h) };
+	struct scratch_id ids[16];
+	__u32 tenants[16];
+	__u64 hz[16];
+	__u8 res[16];
+	struct fz_atom a;
+	unsigned int before;
+	int n = 0, i, r;
+
+	if (z->efd < 0) {
+		struct scratch_events_fd e = {
+			.size = sizeof(e), .flags = SCRATCH_EVENTS_FROM_START,
+		};
+
+		if (!z->ev)
+			z->ev = malloc(FZ_EVENTS * sizeof(*z->ev));
+		if (!z->ev)
+			fz_fail(z, "out of memory");
+		r = st_ioctl(z->fd, SCRATCH_IOC_EVENTS_FD, &e);
+		if (r == -EINTR)
+			return;
+		if (r)
+			fz_fail(z, "EVENTS_FD: %s", strerror(-r));
+		z->efd = e.fd;
+	}
+	if (!fz_events_read(z))
+		return;
+	for (i = 0; i < 16; i++) {
+		if (!fz_ledger_pick(z, 0, &a))
+			continue;
+		ids[n] = a.id;
+		tenants[n++] = a.tenant;
+	}
+	if (!n)
+		return;
+	h.count = (__u32)n;
+	h.ids_addr = (uintptr_t)ids;
+	h.results_addr = (uintptr_t)hz;
+	r = st_ioctl(z->fd, SCRATCH_IOC_HORIZON, &h);
+	if (r == -EINTR)
+		return;
+	if (r < 0)
+		fz_fail(z, "HORIZON: %s", strerror(-r));
+	before = z->nev;
+	r = st_present(z->fd, ids, (__u32)n, res);
+	if (r == -EINTR || !fz_events_read(z))
+		return;
+	if (r < 0)
+		fz_fail(z, "PRESENT: %s", strerror(-r));
+	for (i = 0; i < n; i++) {
+		if (tenants[i] != z->tenant && hz[i] != SCRATCH_HORIZON_MISSING)
+			fz_fail(z, "HORIZON of another tenant's (%u) atom: %llu", tenants[i],
+				(unsigned long long)hz[i]);
+		if (hz[i] == SCRATCH_HORIZON_MISSING && res[i])
+			fz_fail(z, "HORIZON said missing, then PRESENT found it");
+		if (tenants[i] != z->tenant || z->eblind)
+			continue;
+		if (res[i] && fz_evicted(z, before, &ids[i]))
+			fz_fail(z, "an eviction event named a present atom (segment %u gen %u)",
+				(__u32)ids[i].lo, (__u32)(ids[i].lo >> 32));
+		if (!res[i] && !fz_evicted(z, z->nev, &ids[i]))
+			fz_fail(z, "an atom went without an eviction event (segment %u gen %u)",
+				(__u32)ids[i].lo, (__u32)(ids[i].lo >> 32));
+		__atomic_add_fetch(res[i] ? &sh->ev_present : &sh->ev_gone, 1, __ATOMIC_RELAXED);
+	}
+}
+
 static void fz_sync(struct fz *z)
 {
 	__u64 upto = __atomic_load_n(&sh->commit_seq, __ATOMIC_SEQ_CST), cur;
@@ -858,6 +979,7 @@ static void fz_garbage(struct fz *z)
 		SCRATCH_IOC_GET_FEATURES, SCRATCH_IOC_RESERVE, SCRATCH_IOC_COMMIT,
 		SCRATCH_IOC_ABORT, SCRATCH_IOC_STAT, SCRATCH_IOC_PRESENT, SCRATCH_IOC_INFO,
 		SCRATCH_IOC_VERIFY, SCRATCH_IOC_SET_TENANT, SCRATCH_IOC_ATTACH,
+		SCRATCH_IOC_HORIZON, SCRATCH_IOC_EVENTS_FD, SCRATCH_IOC_EVICTIONS,
 		_IOWR(SCRATCH_IOC_MAGIC, 0x3f, struct scratch_stat),
 	};
 	__u64 arg[64];
@@ -883,6 +1005,8 @@ static void fz_garbage(struct fz *z)
 	r = ioctl(z->fd, cmd, arg) < 0 ? errno : 0;
 	if (r == 0 && cmd == SCRATCH_IOC_RESERVE)
 		st_abort(z->fd, &((struct scratch_reserve *)arg)->id);
+	if (r == 0 && cmd == SCRATCH_IOC_EVENTS_FD)
+		close(((struct scratch_events_fd *)arg)->fd);
 	if (r != 0 && r != EINVAL && r != EFAULT && r != E2BIG && r != ENOTTY && r != ENOENT &&
 	    r != EPERM && r != EFBIG && r != EBUSY && r != ENOSPC && r != EBADMSG &&
 	    r != EINTR && r != ENODEV && r != EDQUOT)
@@ -1000,7 +1124,8 @@ static const struct {
 	{ 55, fz_read_batch },
 	{ 62, fz_map },
 	{ 72, fz_map_poke },
-	{ 79, fz_stat_present },
+	{ 77, fz_stat_present },
+	{ 79, fz_events },
 	{ 83, fz_sync },
 	{ 85, fz_verify },
 	{ 86, fz_scrub },
@@ -1039,6 +1164,7 @@ static void fz_worker(int idx, int gen, __u64 deadline_ms)
 	z->gen = gen;
 	z->rng = st_mix(seed0 ^ st_mix((__u64)idx << 32 | (__u32)gen)) | 1;
 	z->tenant = 1 + (__u32)(idx % FZ_TENANTS);
+	z->efd = -1;
 	z->buf = aligned_alloc(ST_PAGE, FZ_BUF);
 	z->dbuf = aligned_alloc(ST_PAGE, FZ_BUF);
 	if (!z->buf || !z->dbuf)
@@ -1333,13 +1459,15 @@ int main(int argc, char **argv)
 	while (wait(NULL) > 0)
 		;
 	printf("# %llu ops: %llu puts, %llu arrays, %llu reads (%llu missing, %llu bytes checked), "
-	       "%llu io_uring, %llu maps, %llu syncs, %llu forks, %llu kills\n",
+	       "%llu io_uring, %llu maps, %llu syncs, %llu forks, %llu kills; "
+	       "eviction events checked against %llu present and %llu gone ids\n",
 	       (unsigned long long)sh->ops, (unsigned long long)sh->puts,
 	       (unsigned long long)sh->arrays, (unsigned long long)sh->reads,
 	       (unsigned long long)sh->missing, (unsigned long long)sh->bytes_ok,
 	       (unsigned long long)sh->uring, (unsigned long long)sh->maps,
 	       (unsigned long long)sh->syncs, (unsigned long long)sh->forks,
-	       (unsigned long long)sh->kills);
+	       (unsigned long long)sh->kills, (unsigned long long)sh->ev_present,
+	       (unsigned long long)sh->ev_gone);
 	if (sh->failed) {
 		printf("# %s\nnot ok 1 sysfuzz: %s\n", sh->why, sh->why);
 		st_sweep(-1);
