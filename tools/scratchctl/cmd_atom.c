@@ -407,6 +407,82 @@ int cmd_stat(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/*
+ * horizon N ID...: how many bytes of new writes each atom's segment has
+ * before eviction, and at the space's recent write rate how long that is.
+ */
+int cmd_horizon(int argc, char **argv)
+{
+	struct opts o = { .cmd = "horizon", .common = OPT_TENANT | OPT_JSON };
+	struct scratch_id *ids = NULL;
+	uint64_t *bytes = NULL, rate = 0;
+	char pathbuf[64], a[32], r[32];
+	struct scratch *s = NULL;
+	const char *path;
+	int i, n, ret, status = EXIT_ERR;
+
+	if (opts_stop(&o, argc, argv))
+		return o.status;
+	if (argc - optind < 2)
+		return usage_error("horizon: expected N ID...");
+	n = argc - optind - 1;
+	ids = calloc((size_t)n, sizeof(*ids));
+	bytes = calloc((size_t)n, sizeof(*bytes));
+	if (!ids || !bytes) {
+		report(CTX_ANY, -ENOMEM, "horizon");
+		goto out;
+	}
+	status = atom_args("horizon", argc, argv, pathbuf, sizeof(pathbuf), &path, ids, n);
+	if (status != EXIT_OK)
+		goto out;
+	status = EXIT_ERR;
+	s = lib_open("horizon", path, o.tenant);
+	if (!s)
+		goto out;
+	ret = scratch_atom_horizon(s, ids, (unsigned int)n, bytes, &rate);
+	if (ret < 0) {
+		report(CTX_ANY, ret, "horizon");
+		goto out;
+	}
+	if (o.json)
+		printf("{\"write_rate\": %llu, \"atoms\": [", (ull)rate);
+	else
+		printf("write rate %s/s (recent)\n", human(rate, r, sizeof(r)));
+	for (i = 0; i < n; i++) {
+		const char *id = argv[optind + 1 + i];
+		const char *state = bytes[i] == SCRATCH_HORIZON_MISSING ? "missing" :
+				    bytes[i] == SCRATCH_HORIZON_PINNED ? "pinned" : NULL;
+
+		if (o.json && state)
+			printf("%s{\"id\": \"%s\", \"state\": \"%s\", \"bytes\": null}",
+			       i ? ", " : "", id, state);
+		else if (o.json && rate)
+			printf("%s{\"id\": \"%s\", \"state\": \"stored\", \"bytes\": %llu, "
+			       "\"seconds\": %.0f}", i ? ", " : "", id, (ull)bytes[i],
+			       (double)bytes[i] / (double)rate);
+		else if (o.json)
+			printf("%s{\"id\": \"%s\", \"state\": \"stored\", \"bytes\": %llu, "
+			       "\"seconds\": null}", i ? ", " : "", id, (ull)bytes[i]);
+		else if (state)
+			printf("%s  %s\n", id, state);
+		else if (rate)
+			printf("%s  %s of writes, about %.0f s at that rate\n", id,
+			       human(bytes[i], a, sizeof(a)), (double)bytes[i] / (double)rate);
+		else
+			printf("%s  %s of writes\n", id, human(bytes[i], a, sizeof(a)));
+	}
+	if (o.json)
+		printf("]}\n");
+	/* Like cat: an id that is not there fails the command, after the report. */
+	status = ret == n ? EXIT_OK : EXIT_ERR;
+out:
+	if (s)
+		scratch_space_close(s);
+	free(bytes);
+	free(ids);
+	return status;
+}
+
 /* part ID I: the id of part I of an array (no space needed). */
 int cmd_part(int argc, char **argv)
 {

@@ -52,6 +52,11 @@ static const char usage_text[] =
 "        is verified (written since attach, or checked since reloaded).\n"
 "  part ARRAY-ID I\n"
 "        Print the id of part I of an array.\n"
+"  horizon N ID... [--tenant T] [--json]\n"
+"        How many bytes of new writes each atom's segment has before it is\n"
+"        evicted (first in, first out), and about how long at the space's\n"
+"        recent write rate; 'pinned' (mapped or in use: not evicted) or\n"
+"        'missing'.  Fails if an atom is missing.\n"
 "  scrub N [--rate MB] [--recheck] [--no-sync] [--json]\n"
 "        Verify every atom of space N not yet verified since attach (--recheck:\n"
 "        every atom) at most MB megabytes (10^6 bytes) a second (default 100,\n"
@@ -195,6 +200,7 @@ static const struct {
 	{ "cat",	cmd_cat },
 	{ "stat",	cmd_stat },
 	{ "part",	cmd_part },
+	{ "horizon",	cmd_horizon },
 	{ "scrub",	cmd_scrub },	/* cmd_scrub.c */
 	{ "fsck",	cmd_fsck },	/* cmd_fsck.c */
 	{ "scan",	cmd_scan },	/* cmd_assemble.c */

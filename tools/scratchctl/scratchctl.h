@@ -126,7 +126,7 @@ typedef int cmd_fn(int argc, char **argv);
 
 cmd_fn cmd_attach, cmd_detach, cmd_features;				/* cmd_space.c */
 cmd_fn cmd_status, cmd_ls;						/* cmd_status.c */
-cmd_fn cmd_put, cmd_get, cmd_cat, cmd_stat, cmd_part;			/* cmd_atom.c */
+cmd_fn cmd_put, cmd_get, cmd_cat, cmd_stat, cmd_part, cmd_horizon;		/* cmd_atom.c */
 cmd_fn cmd_scrub;							/* cmd_scrub.c */
 cmd_fn cmd_fsck;							/* cmd_fsck.c */
 cmd_fn cmd_scan, cmd_assemble;						/* cmd_assemble.c */
