@@ -15,11 +15,12 @@ DamagedAtomError (an OSError with errno EBADMSG).  See docs/python.md.
 """
 from ._lib import ffi as _ffi, lib as _clib
 from .errors import DamagedAtomError, MissingAtomError, ScratchValueError
-from .space import AtomId, AtomInfo, Map, Space, SpaceInfo
+from .space import AtomId, AtomInfo, Eviction, Horizon, Map, Space, SpaceInfo, Watch
 from ._version import __version__
 
-__all__ = ["__version__", "AtomId", "AtomInfo", "DamagedAtomError", "Map", "MissingAtomError",
-           "ScratchValueError", "Space", "SpaceInfo", "library_version"]
+__all__ = ["__version__", "AtomId", "AtomInfo", "DamagedAtomError", "Eviction", "Horizon", "Map",
+           "MissingAtomError", "ScratchValueError", "Space", "SpaceInfo", "Watch",
+           "library_version"]
 
 
 def library_version() -> str:

@@ -73,6 +73,18 @@ const void *scratch_map_data(const struct scratch_map *m);
 uint64_t scratch_map_len(const struct scratch_map *m);
 int scratch_map_is_copy(const struct scratch_map *m);
 void scratch_map_release(struct scratch_map *m);
+
+struct scratch_eviction { uint32_t segment; uint32_t generation; };
+struct scratch_watch;
+int scratch_atom_horizon(struct scratch *s, const struct scratch_id *ids, unsigned int n,
+                         uint64_t *bytes, uint64_t *write_rate);
+int scratch_watch_open(struct scratch *s, unsigned int flags, struct scratch_watch **wp);
+void scratch_watch_close(struct scratch_watch *w);
+int scratch_watch_fd(const struct scratch_watch *w);
+int scratch_watch_read(struct scratch_watch *w, uint64_t *cursor, struct scratch_eviction *ev,
+                       unsigned int cap, uint64_t *lost);
+int scratch_watch_gone(struct scratch_eviction *ev, unsigned int n,
+                       const struct scratch_id *ids, unsigned int nids, uint8_t *gone);
 """
 )
 
@@ -83,6 +95,9 @@ STAT_VERIFIED = 1 << 0
 ATOM_ZSTD = 1 << 0
 ATOM_MAX = 0xFFFFFFFF
 MAX_PARTS = 65536
+HORIZON_MISSING = (1 << 64) - 1
+HORIZON_PINNED = (1 << 64) - 2
+EVENTS_FROM_START = 1 << 0
 
 
 def _open():

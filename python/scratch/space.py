@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import errno
+import math
 import threading
 from dataclasses import dataclass
-from typing import Iterable, List, Optional, Sequence, Union
+from typing import Iterable, List, NamedTuple, Optional, Sequence, Union
 
-from ._lib import ATOM_MAX, ATOM_ZSTD, MAX_PARTS, PUT_SYNC, PUT_ZSTD, STAT_VERIFIED, ffi, lib
+from ._lib import (ATOM_MAX, ATOM_ZSTD, EVENTS_FROM_START, HORIZON_MISSING, HORIZON_PINNED,
+                   MAX_PARTS, PUT_SYNC, PUT_ZSTD, STAT_VERIFIED, ffi, lib)
 from .errors import MissingAtomError, ScratchValueError, raise_for
 
-__all__ = ["AtomId", "AtomInfo", "Map", "Space", "SpaceInfo"]
+__all__ = ["AtomId", "AtomInfo", "Eviction", "Horizon", "Map", "Space", "SpaceInfo", "Watch"]
 
 Buffer = Union[bytes, bytearray, memoryview, "object"]  # anything with the buffer protocol
 
@@ -261,6 +263,96 @@ class Map:
         return f"<scratch.Map {self.id} {state}>"
 
 
+class Horizon(NamedTuple):
+    """How far atoms are from eviction (``Space.horizon``).
+
+    ``bytes[i]``: the bytes of new writes the space takes before the segment
+    of the i-th id is evicted (first in, first out), ``None`` if the atom is
+    missing, ``math.inf`` while its segment is pinned (mapped or in use).
+    ``write_rate``: the space's recent bytes written per second, so that
+    ``bytes[i] / write_rate`` is about the seconds left.
+    """
+    bytes: List[Optional[float]]
+    write_rate: int
+
+
+class Eviction(NamedTuple):
+    """One evicted segment: every id of that segment and generation is gone."""
+    segment: int
+    generation: int
+
+
+def _id_array(atom_ids):
+    ids = [_id_arg(i) for i in atom_ids]
+    c = ffi.new("struct scratch_id[]", max(len(ids), 1))
+    for i, a in enumerate(ids):
+        c[i] = a._c()
+    return ids, c
+
+
+class Watch:
+    """The evictions of a space as they happen (``Space.watch``).
+
+    ``fileno()`` polls readable (select, poll, selectors, asyncio's
+    ``add_reader``) while evictions lie past the cursor of the last
+    ``read()``; ``read()`` returns them and advances ``cursor`` (the caller
+    may set it: it counts evictions since the space was attached);
+    ``gone(evictions, ids)`` says which ids they took, without I/O.  A watch
+    outlives its Space and holds the space attached until closed.  One thread
+    at a time.
+    """
+
+    def __init__(self, w):
+        self._w = w
+        self.cursor = 0
+        #: evictions skipped by the last read, the module no longer keeping them
+        self.lost = 0
+
+    def fileno(self) -> int:
+        if self._w is None:
+            raise ValueError("I/O operation on a closed watch")
+        return lib.scratch_watch_fd(self._w)
+
+    def read(self, max_events: int = 4096) -> List[Eviction]:
+        """The evictions from ``cursor`` on (at most ``max_events``); never blocks."""
+        if self._w is None:
+            raise ValueError("I/O operation on a closed watch")
+        if not isinstance(max_events, int) or not 0 < max_events <= 1 << 20:
+            raise ValueError("max_events is 1 to 1048576")
+        ev = ffi.new("struct scratch_eviction[]", max_events)
+        cur = ffi.new("uint64_t *", self.cursor)
+        lost = ffi.new("uint64_t *")
+        n = raise_for(lib.scratch_watch_read(self._w, cur, ev, max_events, lost), what="watch")
+        self.cursor = cur[0]
+        self.lost = lost[0]
+        return [Eviction(ev[i].segment, ev[i].generation) for i in range(n)]
+
+    @staticmethod
+    def gone(evictions: Sequence[Eviction], atom_ids: Iterable[AtomId]) -> List[bool]:
+        """Which of ``atom_ids`` the ``evictions`` took (a part goes with its array)."""
+        ids, c = _id_array(atom_ids)
+        ev = ffi.new("struct scratch_eviction[]", max(len(evictions), 1))
+        for i, e in enumerate(evictions):
+            ev[i].segment, ev[i].generation = e
+        res = ffi.new("uint8_t[]", max(len(ids), 1))
+        raise_for(lib.scratch_watch_gone(ev, len(evictions), c, len(ids), res), what="gone")
+        return [bool(res[i]) for i in range(len(ids))]
+
+    def close(self) -> None:
+        w, self._w = self._w, None
+        if w is not None:
+            lib.scratch_watch_close(w)
+
+    def __enter__(self) -> "Watch":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+
 class Space:
     """An open scratch space (``/dev/scratchN`` or a link to it, such as
     ``/dev/scratch/NAME``), bound to ``tenant``: its atoms are invisible to
@@ -499,6 +591,24 @@ class Space:
 
     def __contains__(self, atom_id) -> bool:
         return isinstance(atom_id, AtomId) and self.present([atom_id])[0]
+
+    def horizon(self, atom_ids: Iterable[AtomId]) -> Horizon:
+        """How many bytes of new writes each atom has before eviction (see
+        ``Horizon``), and the space's recent write rate; no I/O."""
+        ids, c = _id_array(atom_ids)
+        out = ffi.new("uint64_t[]", max(len(ids), 1))
+        rate = ffi.new("uint64_t *")
+        self._call(lib.scratch_atom_horizon, c, len(ids), out, rate, what="horizon")
+        conv = {HORIZON_MISSING: None, HORIZON_PINNED: math.inf}
+        return Horizon([conv.get(out[i], out[i]) for i in range(len(ids))], rate[0])
+
+    def watch(self, *, from_start: bool = False) -> Watch:
+        """A ``Watch`` of this space's evictions: from now on, or with
+        ``from_start`` from the first since the space was attached."""
+        wp = ffi.new("struct scratch_watch **")
+        self._call(lib.scratch_watch_open, EVENTS_FROM_START if from_start else 0, wp,
+                   what="watch")
+        return Watch(wp[0])
 
     def stat(self, atom_id: AtomId) -> AtomInfo:
         """The atom's lengths, checksum, type and state."""

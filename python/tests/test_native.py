@@ -170,16 +170,30 @@ def test_noncontiguous_buffers_refused():
         sp.get_into(scratch.AtomId(1, 1), a)
 
 
+def test_watch_gone_matches_segment_and_generation():
+    from scratch import Eviction, Watch
+    a = scratch.AtomId(5 | 2 << 32, 9)
+    later = scratch.AtomId(5 | 3 << 32, 1)
+    other = scratch.AtomId(6 | 2 << 32, 9)
+    evs = [Eviction(7, 1), Eviction(5, 2)]
+    assert Watch.gone(evs, [a, later, other, a.part(3)]) == [True, False, False, True]
+    assert Watch.gone([], [a]) == [False]
+    assert Watch.gone(evs, []) == []
+    with pytest.raises(TypeError):
+        Watch.gone(evs, ["5"])
+
+
 LAYOUT = r"""
 #include <stddef.h>
 #include <stdio.h>
 #include <scratch.h>
 int main(void)
 {
-	printf("%zu %zu %zu %zu %zu %zu %zu\n", sizeof(struct scratch_id),
+	printf("%zu %zu %zu %zu %zu %zu %zu %zu\n", sizeof(struct scratch_id),
 	       sizeof(struct scratch_info), sizeof(struct scratch_atom_info),
 	       sizeof(struct scratch_get), offsetof(struct scratch_get, res),
-	       offsetof(struct scratch_info, write_errors), offsetof(struct scratch_atom_info, status));
+	       offsetof(struct scratch_info, write_errors), offsetof(struct scratch_atom_info, status),
+	       sizeof(struct scratch_eviction));
 	return 0;
 }
 """
@@ -201,5 +215,6 @@ def test_struct_layouts_match_the_header(tmp_path):
             ffi.sizeof("struct scratch_atom_info"), ffi.sizeof("struct scratch_get"),
             ffi.offsetof("struct scratch_get", "res"),
             ffi.offsetof("struct scratch_info", "write_errors"),
-            ffi.offsetof("struct scratch_atom_info", "status")]
+            ffi.offsetof("struct scratch_atom_info", "status"),
+            ffi.sizeof("struct scratch_eviction")]
     assert [int(x) for x in got] == want

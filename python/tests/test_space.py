@@ -2,8 +2,10 @@
 """The binding against the module: run in the worker-host VM (tests/vm/host/test.sh) with
 SCRATCH_SPACE naming an attached space; skipped elsewhere."""
 import errno
+import math
 import os
 import random
+import selectors
 import threading
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 import scratch
 
 SPACE = os.environ.get("SCRATCH_SPACE")
+SMALL = os.environ.get("SCRATCH_SMALL_SPACE")
 pytestmark = pytest.mark.skipif(not SPACE, reason="SCRATCH_SPACE names no attached space")
 TENANT = 4242
 
@@ -192,3 +195,51 @@ def test_closed_space_raises_and_maps_stay():
         s.get(aid)
     assert m.tobytes() == b"z" * 9000
     m.close()
+
+
+def test_horizon(sp):
+    ids = [sp.put(pattern(100000, i)) for i in range(5)]
+    missing = scratch.AtomId.parse("7" * 32)
+    h = sp.horizon(ids + [missing])
+    assert h.bytes[-1] is None
+    assert all(isinstance(b, int) for b in h.bytes[:5])
+    assert h.bytes[0] <= h.bytes[4] and h.write_rate > 0
+    with sp.map(ids[0]):
+        assert sp.horizon([ids[0]]).bytes == [math.inf]
+    assert isinstance(sp.horizon([ids[0]]).bytes[0], int)
+    assert sp.horizon([]).bytes == []
+    with pytest.raises(TypeError):
+        sp.horizon(["not an id"])
+
+
+@pytest.mark.skipif(not SMALL, reason="SCRATCH_SMALL_SPACE names no small space")
+def test_watch_follows_evictions():
+    with scratch.Space(SMALL, tenant=TENANT + 7) as s, s.watch() as w, \
+            selectors.DefaultSelector() as sel:
+        sel.register(w, selectors.EVENT_READ)
+        assert not sel.select(timeout=0)
+        chunk = os.urandom(1 << 20)
+        ids = []
+        for _ in range(int(s.info().capacity * 1.5) >> 20):
+            try:
+                ids.append(s.put(chunk))
+            except OSError as e:
+                if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+                    raise
+        assert sel.select(timeout=10)
+        # Follow until the background refill is done evicting: then the events
+        # say exactly which ids are gone.
+        evs = []
+        while True:
+            evs += w.read()
+            gone = w.gone(evs, ids)
+            present = s.present(ids)
+            more = w.read()
+            if not more:
+                break
+            evs += more
+        assert w.lost == 0 and w.cursor >= len(evs)
+        assert gone == [not p for p in present]
+        assert any(gone) and not all(gone)
+    with pytest.raises(ValueError):
+        w.read()
