@@ -301,6 +301,27 @@ int scratch_space_scrub(struct scratch *s, uint64_t *cursor, uint64_t max_bytes,
 			unsigned int flags, struct scratch_id *bad_ids, unsigned int bad_cap,
 			struct scratch_scrub_stats *st, size_t size);
 
+/* What one tenant of a space has and did (sysfs "tenants"). */
+struct scratch_tenant_stat {
+	uint32_t	tenant;
+	uint32_t	other;		/* 1: the counters that tenants past the first 4096 share */
+	uint64_t	atoms;		/* live atoms and arrays */
+	uint64_t	stored_bytes;	/* their stored bytes, page-rounded */
+	uint64_t	bytes_written;	/* since attach */
+	uint64_t	bytes_read;	/* since attach, by reads (not mappings) */
+	uint64_t	pinned_segments; /* distinct segments it pins now */
+	uint64_t	reserved_bytes;	/* of its open reservations */
+	uint64_t	reserved[4];
+};
+
+/*
+ * Any thread, no handle: the tenants of space space_id with counters,
+ * ascending; returns how many there are, which may exceed cap.  size:
+ * sizeof(struct scratch_tenant_stat).
+ */
+int scratch_space_tenants(uint32_t space_id, struct scratch_tenant_stat *t, unsigned int cap,
+			  size_t size);
+
 /* ---- ahead of eviction, and after it -------------------------------------- */
 
 /*

@@ -188,6 +188,7 @@ void scratch_atom_drop_locked(struct sc_space *s, struct sc_segment *seg, u32 sl
 	a->state = SC_A_EMPTY;
 	seg->nr_live--;
 	seg->live_pages -= pages;
+	scratch_tstat_atom(s, a->tenant, -1, pages);
 	s->nr_atoms--;
 	s->used_pages -= pages;
 	sc_mark_dirty_locked(seg, slot);
@@ -256,6 +257,7 @@ int scratch_reserve_ioctl(struct sc_file *f, void __user *arg)
 	if (req.stored_len > U32_MAX || sc_pages(req.stored_len) > s->geom.payload_pages)
 		return -EFBIG;
 	pages = sc_pages(req.stored_len);
+	scratch_tstat_make(s, f->tenant);
 
 	/* Charged to the caller's memory cgroup: reservations are its to make. */
 	res = kzalloc(sizeof(*res), GFP_KERNEL_ACCOUNT);
@@ -447,6 +449,7 @@ int scratch_commit_ioctl(struct sc_file *f, void __user *arg)
 	a->state = SC_A_LIVE | SC_A_FRESH;
 	seg->nr_live++;
 	seg->live_pages += pages;
+	scratch_tstat_atom(s, a->tenant, 1, pages);
 	s->nr_atoms++;
 	s->used_pages += pages;
 	sc_mark_dirty_locked(seg, res->slot);

@@ -181,6 +181,7 @@ ssize_t scratch_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	if (ret > 0) {
 		iocb->ki_pos += ret;
 		atomic64_add(ret, &s->bytes_read);
+		atomic64_add(ret, &scratch_tstat(s, f->tenant)->read);
 	}
 	return ret;
 }
@@ -252,6 +253,7 @@ ssize_t scratch_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	if (ret > 0) {
 		iocb->ki_pos += ret;
 		atomic64_add(ret, &s->bytes_written);
+		atomic64_add(ret, &scratch_tstat(s, f->tenant)->written);
 		scratch_rate_tick(s);
 	}
 	return ret;

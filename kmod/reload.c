@@ -86,6 +86,8 @@ static int sc_reload_table(struct sc_space *s, struct sc_segment *seg, void **ta
 		seg->nr_unverified++;
 		seg->nr_live++;
 		seg->live_pages += sc_pages(ri.stored_len);
+		scratch_tstat_make(s, a->tenant);
+		scratch_tstat_atom(s, a->tenant, 1, sc_pages(ri.stored_len));
 	}
 	seg->atoms = atoms;
 	/* The space is not attached yet: no lock needed. */

@@ -174,6 +174,14 @@ struct sc_region {
 	struct sc_segment *open; /* where reservations go; may be NULL */
 };
 
+/* What a tenant has and did (tenant.c); atomics, read without a lock. */
+struct sc_tstat {
+	atomic64_t atoms;	/* live atoms and arrays */
+	atomic64_t stored_pages; /* their stored pages */
+	atomic64_t written;	/* bytes written since attach */
+	atomic64_t read;	/* bytes read since attach (reads, not mappings) */
+};
+
 struct sc_space {
 	struct device dev;	/* /sys/class/scratch/scratchN; owns the memory */
 	struct cdev cdev;	/* /dev/scratchN */
@@ -227,6 +235,10 @@ struct sc_space {
 	struct mutex tenant_mutex;
 	struct xarray tenants;
 	struct xarray tpins;
+	/* Per-tenant accounting (tenant.c): entries live until detach. */
+	struct xarray tstats;
+	u32 nr_tstats;
+	struct sc_tstat tstat_other;
 	u32 tenant_max_segs;	/* distinct segments a tenant may pin; 0: no limit */
 	u64 tenant_max_reserved; /* bytes a tenant may have reserved; 0: no limit */
 
@@ -536,6 +548,11 @@ void scratch_tenants_free(struct sc_space *s);
 int scratch_tenant_pin(struct sc_space *s, u32 tenant, u32 seg, u64 bytes);
 void scratch_tenant_pin_again(struct sc_space *s, u32 tenant, u32 seg);
 void scratch_tenant_unpin(struct sc_space *s, u32 tenant, u32 seg, u64 bytes);
+struct sc_tstat *scratch_tstat(struct sc_space *s, u32 tenant);
+void scratch_tstat_make(struct sc_space *s, u32 tenant);
+void scratch_tstat_atom(struct sc_space *s, u32 tenant, int n, u32 pages);
+void scratch_tstat_evict(struct sc_space *s, const struct sc_atom *atoms, u32 n);
+ssize_t scratch_tenants_text(struct sc_space *s, char **out);
 
 /* sysfs.c */
 extern const struct attribute_group *scratch_space_groups[];

@@ -308,8 +308,8 @@ int scratch_evict_one(struct sc_space *s)
 	struct address_space *mapping;
 	struct sc_segment *seg, *victim = NULL;
 	struct sc_atom *atoms;
+	u32 gen, used;
 	u64 start;
-	u32 gen;
 	int ret;
 
 	lockdep_assert_held(&s->alloc_mutex);
@@ -336,10 +336,12 @@ int scratch_evict_one(struct sc_space *s)
 	s->nr_unverified -= seg->nr_unverified;
 	seg->nr_unverified = 0;
 	atoms = seg->atoms;
+	used = min(seg->nr_used, seg->cap);
 	seg->atoms = NULL;
 	sc_seg_set_cap_locked(s, seg, 0);
 	sc_seg_clear_fill_locked(s, seg);
 	spin_unlock(&s->lock);
+	scratch_tstat_evict(s, atoms, used);
 	kvfree(atoms);
 	scratch_events_wake(s);
 

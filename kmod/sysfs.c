@@ -6,6 +6,7 @@
 #include <linux/blk_types.h>
 #include <linux/ctype.h>
 #include <linux/device.h>
+#include <linux/mm.h>
 #include <linux/sysfs.h>
 #include "scratch_priv.h"
 
@@ -203,8 +204,42 @@ static struct attribute *sc_space_attrs[] = {
 	NULL,
 };
 
+/*
+ * tenants: per-tenant accounting (tenant.c), one line per tenant, "TENANT
+ * ATOMS STORED_BYTES BYTES_WRITTEN BYTES_READ PINNED_SEGMENTS RESERVED_BYTES";
+ * "other" for the tenants past the ones tracked one by one.  A binary
+ * attribute, for its length: a space has up to 4096 tenants' lines.  Each
+ * read builds the text afresh and copies the part asked for.
+ */
+static ssize_t tenants_read(struct file *file, struct kobject *kobj,
+			    struct bin_attribute *attr, char *out, loff_t off, size_t count)
+{
+	struct sc_space *s = dev_to_space(kobj_to_dev(kobj));
+	ssize_t len;
+	char *buf;
+
+	len = scratch_tenants_text(s, &buf);
+	if (len < 0)
+		return len;
+	if (off >= len) {
+		len = 0;
+	} else {
+		len = min_t(size_t, count, len - off);
+		memcpy(out, buf + off, len);
+	}
+	kvfree(buf);
+	return len;
+}
+static BIN_ATTR_RO(tenants, 0);
+
+static struct bin_attribute *sc_space_bin_attrs[] = {
+	&bin_attr_tenants,
+	NULL,
+};
+
 static const struct attribute_group sc_space_group = {
 	.attrs = sc_space_attrs,
+	.bin_attrs = sc_space_bin_attrs,
 };
 
 const struct attribute_group *scratch_space_groups[] = {

@@ -332,6 +332,93 @@ int scratch_space_members(uint32_t space_id, struct scratch_member *members, uns
 	return (int)n;
 }
 
+/* The whole of a sysfs attribute of any length, NUL-terminated, in *out (free it). */
+static int sc_sysfs_slurp(uint32_t id, const char *attr, char **out)
+{
+	size_t cap = 16384, len = 0;
+	char path[128], *buf = NULL, *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), SC_SYSFS_CLASS "/scratch%u/%s", id, attr);
+	fd = __sys_open(path, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	for (;;) {
+		if (!buf || len + 1 >= cap) {
+			cap = buf ? cap * 2 : cap;
+			p = realloc(buf, cap);
+			if (!p) {
+				n = -ENOMEM;
+				break;
+			}
+			buf = p;
+		}
+		n = __sys_pread(fd, buf + len, cap - 1 - len, (off_t)len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	__sys_close(fd);
+	if (n < 0) {
+		free(buf);
+		return (int)n;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	return 0;
+}
+
+#define SC_TENANT_STAT_SIZE_1_2	SC_SIZE_TO(struct scratch_tenant_stat, reserved)
+
+__scratch_export
+int scratch_space_tenants(uint32_t space_id, struct scratch_tenant_stat *t, unsigned int cap,
+			  size_t size)
+{
+	char *buf, *line, *next;
+	unsigned int n = 0;
+	int ret;
+
+	if ((cap && !t) || size < SC_TENANT_STAT_SIZE_1_2 || space_id > INT32_MAX)
+		return -EINVAL;
+	ret = sc_sysfs_slurp(space_id, "tenants", &buf);
+	if (ret == -ENOENT) {
+		char b[16];
+
+		/* The space is there, the attribute is not: a module older than it. */
+		return sc_sysfs_read(space_id, "regions", b, sizeof(b)) > 0 ? -EOPNOTSUPP : ret;
+	}
+	if (ret < 0)
+		return ret;
+	for (line = buf; *line; line = next) {
+		struct scratch_tenant_stat ts = { 0 };
+		unsigned long long v[6];
+		char who[16];
+
+		next = strchr(line, '\n');
+		next = next ? next + 1 : line + strlen(line);
+		/* "TENANT ATOMS STORED WRITTEN READ PINNED RESERVED", TENANT a number or "other". */
+		if (sscanf(line, "%15s %llu %llu %llu %llu %llu %llu", who, &v[0], &v[1], &v[2],
+			   &v[3], &v[4], &v[5]) != 7) {
+			free(buf);
+			return -EIO;
+		}
+		ts.other = !strcmp(who, "other");
+		ts.tenant = ts.other ? 0 : (uint32_t)strtoul(who, NULL, 10);
+		ts.atoms = v[0];
+		ts.stored_bytes = v[1];
+		ts.bytes_written = v[2];
+		ts.bytes_read = v[3];
+		ts.pinned_segments = v[4];
+		ts.reserved_bytes = v[5];
+		if (n < cap)
+			__scratch_copy_out((char *)t + (size_t)n * size, size, &ts, sizeof(ts));
+		n++;
+	}
+	free(buf);
+	return n > INT_MAX ? -EOVERFLOW : (int)n;
+}
+
 /*
  * sysfs: it needs no open fd on /dev/scratchN, so a status poll never makes a
  * concurrent detach fail with EBUSY, and it works without root.

@@ -106,6 +106,82 @@ static void print_members(uint32_t id, bool json)
 		putchar(']');
 }
 
+/* --tenants: the per-tenant accounting of each space shown. */
+static bool with_tenants;
+
+/* The tenants of space @id (sysfs "tenants"), in a buffer of ours; how many, or -errno. */
+static int get_tenants(uint32_t id, struct scratch_tenant_stat **out)
+{
+	struct scratch_tenant_stat *t = NULL, *p;
+	int n = 0, cap = 0;
+
+	for (;;) {
+		n = scratch_space_tenants(id, t, (unsigned int)cap, sizeof(*t));
+		if (n < 0 || n <= cap)
+			break;
+		cap = n + 16;
+		p = realloc(t, (size_t)cap * sizeof(*t));
+		if (!p) {
+			n = -ENOMEM;
+			break;
+		}
+		t = p;
+	}
+	if (n < 0) {
+		free(t);
+		return n;
+	}
+	*out = t;
+	return n;
+}
+
+static void tenant_name(const struct scratch_tenant_stat *t, char *buf, size_t len)
+{
+	if (t->other)
+		snprintf(buf, len, "other");
+	else
+		snprintf(buf, len, "%u", t->tenant);
+}
+
+static void print_tenants(uint32_t id, bool json)
+{
+	struct scratch_tenant_stat *t = NULL;
+	char who[16], a[32], b[32], c[32], d[32];
+	int n, i;
+
+	n = get_tenants(id, &t);
+	if (n < 0) {
+		report(CTX_SPACE, n, "status scratch%u: tenants", id);
+		n = 0;
+	}
+	if (json)
+		fputs(", \"tenants\": [", stdout);
+	else if (n)
+		printf("  %-10s %10s %10s %10s %10s %7s %10s\n", "tenant", "atoms", "stored",
+		       "written", "read", "pinned", "reserved");
+	for (i = 0; i < n; i++) {
+		tenant_name(&t[i], who, sizeof(who));
+		if (json) {
+			printf("%s{\"tenant\": %s%s%s, \"atoms\": %llu, \"stored_bytes\": %llu, "
+			       "\"bytes_written\": %llu, \"bytes_read\": %llu, "
+			       "\"pinned_segments\": %llu, \"reserved_bytes\": %llu}", i ? ", " : "",
+			       t[i].other ? "\"" : "", who, t[i].other ? "\"" : "",
+			       (ull)t[i].atoms, (ull)t[i].stored_bytes, (ull)t[i].bytes_written,
+			       (ull)t[i].bytes_read, (ull)t[i].pinned_segments,
+			       (ull)t[i].reserved_bytes);
+		} else {
+			printf("  %-10s %10llu %10s %10s %10s %7llu %10s\n", who, (ull)t[i].atoms,
+			       human(t[i].stored_bytes, a, sizeof(a)),
+			       human(t[i].bytes_written, b, sizeof(b)),
+			       human(t[i].bytes_read, c, sizeof(c)), (ull)t[i].pinned_segments,
+			       human(t[i].reserved_bytes, d, sizeof(d)));
+		}
+	}
+	if (json)
+		putchar(']');
+	free(t);
+}
+
 static void print_status_json(const struct scratch_space_status *in, uint32_t id)
 {
 	char u[40];
@@ -128,6 +204,8 @@ static void print_status_json(const struct scratch_space_status *in, uint32_t id
 	printf(", \"uuid\": \"%s\", \"label\": ", u);
 	json_str(in->label);
 	print_members(id, true);
+	if (with_tenants)
+		print_tenants(id, true);
 	putchar('}');
 }
 
@@ -166,6 +244,8 @@ static void print_status_human(const struct scratch_space_status *in, uint32_t i
 		printf("  errors     %llu write error%s since attach (each dropped unsynced atoms)\n",
 		       (ull)in->write_errors, in->write_errors == 1 ? "" : "s");
 	print_members(id, false);
+	if (with_tenants)
+		print_tenants(id, false);
 }
 
 static void print_status(const struct scratch_space_status *in, uint32_t id, bool json)
@@ -235,6 +315,55 @@ static void print_prometheus(const struct scratch_space_status *st, const uint32
 	}
 }
 
+/* --prometheus --tenants: one sample per tenant of each space. */
+static const struct {
+	const char	*name, *type, *help;
+	size_t		off;
+} prom_tenant_families[] = {
+#define F(n, t, f, h) { "scratch_tenant_" n, t, h, offsetof(struct scratch_tenant_stat, f) }
+	F("atoms", "gauge", atoms, "Live atoms and arrays of the tenant."),
+	F("stored_bytes", "gauge", stored_bytes, "Stored bytes of the tenant's atoms."),
+	F("pinned_segments", "gauge", pinned_segments, "Segments the tenant pins."),
+	F("reserved_bytes", "gauge", reserved_bytes, "Bytes of the tenant's open reservations."),
+	F("written_bytes_total", "counter", bytes_written, "Bytes the tenant wrote since attach."),
+	F("read_bytes_total", "counter", bytes_read, "Bytes the tenant read since attach."),
+#undef F
+};
+
+static void print_prometheus_tenants(const uint32_t *ids, unsigned int nr)
+{
+	struct scratch_tenant_stat **t = calloc(nr ? nr : 1, sizeof(*t));
+	int *n = calloc(nr ? nr : 1, sizeof(*n));
+	unsigned int f, i;
+	char who[16];
+	int k;
+
+	if (!t || !n)
+		goto out;
+	for (i = 0; i < nr; i++)
+		n[i] = get_tenants(ids[i], &t[i]);
+	for (f = 0; f < sizeof(prom_tenant_families) / sizeof(prom_tenant_families[0]); f++) {
+		printf("# HELP %s %s\n# TYPE %s %s\n", prom_tenant_families[f].name,
+		       prom_tenant_families[f].help, prom_tenant_families[f].name,
+		       prom_tenant_families[f].type);
+		for (i = 0; i < nr; i++) {
+			for (k = 0; k < n[i]; k++) {
+				tenant_name(&t[i][k], who, sizeof(who));
+				printf("%s{space=\"scratch%u\",tenant=\"%s\"} %llu\n",
+				       prom_tenant_families[f].name, ids[i], who,
+				       *(const ull *)((const char *)&t[i][k] +
+						      prom_tenant_families[f].off));
+			}
+		}
+	}
+out:
+	for (i = 0; t && i < nr; i++)
+		if (n && n[i] > 0)
+			free(t[i]);
+	free(t);
+	free(n);
+}
+
 /*
  * status --prometheus [SPACE]: every space (or the one @named) as node_exporter
  * metrics; a space detached meanwhile is skipped unless it was named.
@@ -263,6 +392,8 @@ static int status_prometheus(const uint32_t *ids, unsigned int nr, bool named)
 		ok[n++] = ids[i];
 	}
 	print_prometheus(st, ok, n);
+	if (with_tenants)
+		print_prometheus_tenants(ok, n);
 out:
 	free(st);
 	free(ok);
@@ -271,16 +402,22 @@ out:
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option own[] = { OPT_FLAG("prometheus", 'P'), OPT_END };
-	struct opts o = { .cmd = "status", .common = OPT_JSON, .own = own, .own_short = "P" };
+	static const struct option own[] = {
+		OPT_FLAG("prometheus", 'P'), OPT_FLAG("tenants", 't'), OPT_END
+	};
+	struct opts o = { .cmd = "status", .common = OPT_JSON, .own = own, .own_short = "Pt" };
 	struct scratch_space_status in;
 	unsigned int nr = 0, i;
 	uint32_t one = 0, *ids = NULL;
 	bool first = true, prom = false;
 	int c, ret, status = EXIT_OK;
 
-	while ((c = opts_next(&o, argc, argv)) > 0)
-		prom = true;
+	while ((c = opts_next(&o, argc, argv)) > 0) {
+		if (c == 't')
+			with_tenants = true;
+		else
+			prom = true;
+	}
 	if (c < 0)
 		return o.status;
 	if (argc - optind > 1)
