@@ -201,6 +201,34 @@ static void report(const char *phase, uint64_t atom, uint64_t bytes, double secs
 	fflush(stdout);
 }
 
+/*
+ * Small reads, warm: 4 KiB preads at pseudo-random pages of the atoms, one
+ * call each.  What the read path costs per call (lookup, pin, accounting,
+ * the device's read_iter), apart from copying; calls per second.
+ */
+#define SMALL_CALLS	200000
+
+static double small_reads(int fd, const struct atom *a, int n, char *dst, uint64_t *calls)
+{
+	uint64_t x = 88172645463325252ULL, i;
+	double t0 = now();
+
+	for (i = 0; i < SMALL_CALLS; i++) {
+		const struct atom *t;
+		uint64_t pages;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		t = &a[x % (uint64_t)n];
+		pages = t->len / 4096;
+		if (pread(fd, dst, 4096, t->off + (x >> 20) % pages * 4096) != 4096)
+			die("small read");
+	}
+	*calls = SMALL_CALLS;
+	return now() - t0;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t size, total, sink = 0;
@@ -232,6 +260,15 @@ int main(int argc, char **argv)
 	drop_caches();
 	report("read_cold", size, (uint64_t)n * size, read_all(fd, a, n, dst));
 	report("read_warm", size, (uint64_t)n * size, read_all(fd, a, n, dst));
+	{
+		uint64_t calls;
+		double secs = small_reads(fd, a, n, dst, &calls);
+
+		printf("{\"phase\":\"small_reads\",\"atom_bytes\":%llu,\"calls\":%llu,"
+		       "\"seconds\":%.4f,\"calls_per_s\":%.0f}\n", (unsigned long long)size,
+		       (unsigned long long)calls, secs, calls / secs);
+		fflush(stdout);
+	}
 	drop_caches();
 	report("verify_cold", size, (uint64_t)n * size, verify_all(fd, a, n));
 	drop_caches();
