@@ -78,6 +78,7 @@ function val(line, key,   m) { if (match(line, "\"" key "\":[0-9.]+")) return su
 /"phase":"map_hash"/  { mh[a] = val($0, "MBps") * 1e6 }
 /"phase":"hash"/      { hh[a] = val($0, "MBps") * 1e6 }
 /"phase":"ram"/       { ram[a] = val($0, "per_atom"); atoms[a] = val($0, "atoms") }
+/"phase":"small_reads"/ { sr[a] = val($0, "calls_per_s") }
 function q(x, y) { return y > 0 ? x / y : 0 }
 function row(label, x1, x4, x64, base) { printf "# %-28s %10.2f %10.2f %10.2f   %s\n", label, x1, x4, x64, base }
 END {
@@ -91,10 +92,11 @@ END {
 	row("read, warm page cache", q(rw[1], mc[1]), q(rw[4], mc[4]), q(rw[64], mc[64]), "memcpy of the same bytes")
 	row("mmap + XXH64, warm", q(mh[1], hh[1]), q(mh[4], hh[4]), q(mh[64], hh[64]), "XXH64 of the same bytes in RAM")
 	printf "# RAM per stored atom (index): %.1f / %.1f / %.1f bytes with %d / %d / %d atoms\n", ram[1], ram[4], ram[64], atoms[1], atoms[4], atoms[64]
+	printf "# 4 KiB reads, warm, one pread each: %.0f / %.0f / %.0f calls/s\n", sr[1], sr[4], sr[64]
 	printf "{"
 	n = split("1 4 64", sz, " ")
 	for (i = 1; i <= n; i++) { s = sz[i]
-		printf "%s\"%s_MiB\":{\"write_vs_fio_qd1\":%.3f,\"write_vs_fio_qd16\":%.3f,\"read_cold_vs_fio\":%.3f,\"read_cold_again_vs_fio\":%.3f,\"verify_cold_vs_fio\":%.3f,\"read_warm_vs_fio\":%.3f,\"read_warm_vs_memcpy\":%.3f,\"map_hash_vs_hash\":%.3f,\"ram_per_atom\":%.1f,", (i > 1 ? "," : ""), s, q(w[s], W[s]), q(w[s], W16[s]), q(rc[s], RC[s]), q(ra[s], RC[s]), q(vc[s], RC[s]), q(rw[s], RW[s]), q(rw[s], mc[s]), q(mh[s], hh[s]), ram[s]
+		printf "%s\"%s_MiB\":{\"write_vs_fio_qd1\":%.3f,\"write_vs_fio_qd16\":%.3f,\"read_cold_vs_fio\":%.3f,\"read_cold_again_vs_fio\":%.3f,\"verify_cold_vs_fio\":%.3f,\"read_warm_vs_fio\":%.3f,\"read_warm_vs_memcpy\":%.3f,\"map_hash_vs_hash\":%.3f,\"ram_per_atom\":%.1f,\"small_reads_per_s\":%.0f,", (i > 1 ? "," : ""), s, q(w[s], W[s]), q(w[s], W16[s]), q(rc[s], RC[s]), q(ra[s], RC[s]), q(vc[s], RC[s]), q(rw[s], RW[s]), q(rw[s], mc[s]), q(mh[s], hh[s]), ram[s], sr[s]
 		printf "\"MBps\":{\"write\":%.1f,\"fio_write_qd1\":%.1f,\"read_cold\":%.1f,\"fio_read_cold\":%.1f,\"read_warm\":%.1f,\"fio_read_warm\":%.1f,\"memcpy\":%.1f,\"map_hash\":%.1f,\"hash\":%.1f}}", w[s]/1e6, W[s]/1e6, rc[s]/1e6, RC[s]/1e6, rw[s]/1e6, RW[s]/1e6, mc[s]/1e6, mh[s]/1e6, hh[s]/1e6 }
 	printf "}\n"
 }' $OUT/scratch.jsonl > $OUT/module.out || { echo "not ok - bench: ratios"; exit 1; }
