@@ -9,6 +9,8 @@ D=/dev/nvme0n1
 PARTS=${*:-module lib shuffle reload}
 want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 MIB=${SC_BENCH_MIB:-1024}
+# Each of the module's comparisons runs ROUNDS times, each round against its own baselines.
+ROUNDS=${SC_BENCH_ROUNDS:-3}
 OUT=/tmp/bench
 mkdir -p $OUT
 
@@ -38,7 +40,8 @@ fi
 bench_module() {
 : > $OUT/scratch.jsonl
 for A in ${SC_BENCH_SIZES:-1 4 64}; do
-	echo "# bench: fio baselines for $A MiB atoms ($MIB MiB, buffered, io_uring, 1 MiB blocks)"
+for r in $(seq "$ROUNDS"); do
+	echo "# bench: $A MiB atoms, round $r of $ROUNDS: fio baselines ($MIB MiB, buffered, io_uring, 1 MiB blocks), then scratch"
 	dropc
 	fio_run fio_write write --direct=0 --end_fsync=1 --iodepth=1
 	fio_run fio_write16 write --direct=0 --end_fsync=1
@@ -54,50 +57,75 @@ for A in ${SC_BENCH_SIZES:-1 4 64}; do
 	done
 	echo "{\"phase\":\"fio\",\"atom_bytes\":$((A << 20)),\"write\":$W,\"write16\":$W16,\"read_cold\":$RC,\"read_warm\":$RW}" > $OUT/one.jsonl
 
-	echo "# bench: scratch atoms of $A MiB"
 	dropc
 	scratchctl attach --format --seg-size 256M $D > /dev/null || { echo "not ok - bench: attach"; exit 1; }
 	/bench/scratch-bench /dev/scratch0 $A $MIB >> $OUT/one.jsonl ||
 		{ echo "not ok - bench: scratch-bench $A MiB"; exit 1; }
 	sed 's/^/#   /' $OUT/one.jsonl
-	cat $OUT/one.jsonl >> $OUT/scratch.jsonl
+	sed "s/^{/{\"round\":$r,/" $OUT/one.jsonl >> $OUT/scratch.jsonl
 	scratchctl detach 0 > /dev/null || { echo "not ok - bench: detach"; exit 1; }
 done
+done
 
-# One table of ratios (stdout), and the same as JSON for build/bench.json.
+# One table of ratios, each the median over the rounds with the spread (stdout), and
+# the same as JSON, every round's figures included, for build/bench.json.
 awk '
 function val(line, key,   m) { if (match(line, "\"" key "\":[0-9.]+")) return substr(line, RSTART + length(key) + 3, RLENGTH - length(key) - 3); return 0 }
-{ a = val($0, "atom_bytes") / 1048576 }
-/"phase":"fio"/       { W[a] = val($0, "write"); W16[a] = val($0, "write16"); RC[a] = val($0, "read_cold"); RW[a] = val($0, "read_warm") }
-/"phase":"write"/     { w[a] = val($0, "MBps") * 1e6 }
-/"phase":"read_cold"/ { rc[a] = val($0, "MBps") * 1e6 }
-/"phase":"read_warm"/ { rw[a] = val($0, "MBps") * 1e6 }
-/"phase":"read_cold_again"/ { ra[a] = val($0, "MBps") * 1e6 }
-/"phase":"verify_cold"/ { vc[a] = val($0, "MBps") * 1e6 }
-/"phase":"memcpy"/    { mc[a] = val($0, "MBps") * 1e6 }
-/"phase":"map_hash"/  { mh[a] = val($0, "MBps") * 1e6 }
-/"phase":"hash"/      { hh[a] = val($0, "MBps") * 1e6 }
-/"phase":"ram"/       { ram[a] = val($0, "per_atom"); atoms[a] = val($0, "atoms") }
-/"phase":"small_reads"/ { sr[a] = val($0, "calls_per_s") }
 function q(x, y) { return y > 0 ? x / y : 0 }
-function row(label, x1, x4, x64, base) { printf "# %-28s %10.2f %10.2f %10.2f   %s\n", label, x1, x4, x64, base }
+{ a = val($0, "atom_bytes") / 1048576; r = val($0, "round"); if (r > R) R = r }
+/"phase":"fio"/       { W[a, r] = val($0, "write"); W16[a, r] = val($0, "write16"); RC[a, r] = val($0, "read_cold"); RW[a, r] = val($0, "read_warm") }
+/"phase":"write"/     { w[a, r] = val($0, "MBps") * 1e6 }
+/"phase":"read_cold"/ { rc[a, r] = val($0, "MBps") * 1e6 }
+/"phase":"read_warm"/ { rw[a, r] = val($0, "MBps") * 1e6 }
+/"phase":"read_cold_again"/ { ra[a, r] = val($0, "MBps") * 1e6 }
+/"phase":"verify_cold"/ { vc[a, r] = val($0, "MBps") * 1e6 }
+/"phase":"memcpy"/    { mc[a, r] = val($0, "MBps") * 1e6 }
+/"phase":"map_hash"/  { mh[a, r] = val($0, "MBps") * 1e6 }
+/"phase":"hash"/      { hh[a, r] = val($0, "MBps") * 1e6 }
+/"phase":"ram"/       { ram[a] = val($0, "per_atom"); atoms[a] = val($0, "atoms") }
+/"phase":"small_reads"/ { sr[a, r] = val($0, "calls_per_s") }
+# The ratio named k for size s in every round: into v[1..R]; sets med, lo, hi, list.
+function ratios(k, s,   i, j, t, n) {
+	n = 0; list = ""
+	for (i = 1; i <= R; i++) {
+		if (k == "wq1") t = q(w[s, i], W[s, i]);       else if (k == "wq16") t = q(w[s, i], W16[s, i])
+		else if (k == "rc") t = q(rc[s, i], RC[s, i]); else if (k == "ra") t = q(ra[s, i], RC[s, i])
+		else if (k == "vc") t = q(vc[s, i], RC[s, i]); else if (k == "rw") t = q(rw[s, i], RW[s, i])
+		else if (k == "rm") t = q(rw[s, i], mc[s, i]); else t = q(mh[s, i], hh[s, i])
+		v[++n] = t; list = list (n > 1 ? "," : "") sprintf("%.3f", t)
+	}
+	for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+	med = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2; lo = v[1]; hi = v[n]
+}
+function cell(k, s) { ratios(k, s); return sprintf("%5.2f %4.2f..%-4.2f", med, lo, hi) }
+function row(label, k, base) { printf "# %-28s %16s %16s %16s   %s\n", label, cell(k, 1), cell(k, 4), cell(k, 64), base }
+function mbps(arr, s,   i, out) { out = ""; for (i = 1; i <= R; i++) out = out (i > 1 ? "," : "") sprintf("%.1f", arr[s, i] / 1e6); return "[" out "]" }
 END {
-	printf "# %-28s %10s %10s %10s   %s\n", "ratio (scratch / baseline)", "1 MiB", "4 MiB", "64 MiB", "baseline, same boot"
-	row("write + sync", q(w[1], W[1]), q(w[4], W[4]), q(w[64], W[64]), "fio buffered write + fsync, QD1")
-	row("write + sync", q(w[1], W16[1]), q(w[4], W16[4]), q(w[64], W16[64]), "fio buffered write + fsync, QD16")
-	row("read, cold page cache", q(rc[1], RC[1]), q(rc[4], RC[4]), q(rc[64], RC[64]), "fio buffered read, cold, QD16")
-	row("read, cold, checked before", q(ra[1], RC[1]), q(ra[4], RC[4]), q(ra[64], RC[64]), "fio buffered read, cold, QD16")
-	row("VERIFY, cold, one at a time", q(vc[1], RC[1]), q(vc[4], RC[4]), q(vc[64], RC[64]), "fio buffered read, cold, QD16")
-	row("read, warm page cache", q(rw[1], RW[1]), q(rw[4], RW[4]), q(rw[64], RW[64]), "fio buffered read, warm, QD16")
-	row("read, warm page cache", q(rw[1], mc[1]), q(rw[4], mc[4]), q(rw[64], mc[64]), "memcpy of the same bytes")
-	row("mmap + XXH64, warm", q(mh[1], hh[1]), q(mh[4], hh[4]), q(mh[64], hh[64]), "XXH64 of the same bytes in RAM")
+	printf "# %-28s %16s %16s %16s   %s\n", "ratio (scratch / baseline)", "1 MiB", "4 MiB", "64 MiB", "baseline, same boot"
+	printf "# %-28s %16s %16s %16s\n", "", "median spread", "median spread", "median spread"
+	row("write + sync", "wq1", "fio buffered write + fsync, QD1")
+	row("write + sync", "wq16", "fio buffered write + fsync, QD16")
+	row("read, cold page cache", "rc", "fio buffered read, cold, QD16")
+	row("read, cold, checked before", "ra", "fio buffered read, cold, QD16")
+	row("VERIFY, cold, one at a time", "vc", "fio buffered read, cold, QD16")
+	row("read, warm page cache", "rw", "fio buffered read, warm, QD16")
+	row("read, warm page cache", "rm", "memcpy of the same bytes")
+	row("mmap + XXH64, warm", "mh", "XXH64 of the same bytes in RAM")
+	printf "# each: the median of %d rounds, each against its own baselines, and the lowest..highest\n", R
 	printf "# RAM per stored atom (index): %.1f / %.1f / %.1f bytes with %d / %d / %d atoms\n", ram[1], ram[4], ram[64], atoms[1], atoms[4], atoms[64]
-	printf "# 4 KiB reads, warm, one pread each: %.0f / %.0f / %.0f calls/s\n", sr[1], sr[4], sr[64]
+	printf "# 4 KiB reads, warm, one pread each: %.0f / %.0f / %.0f calls/s (round 1)\n", sr[1, 1], sr[4, 1], sr[64, 1]
 	printf "{"
 	n = split("1 4 64", sz, " ")
+	split("write_vs_fio_qd1 write_vs_fio_qd16 read_cold_vs_fio read_cold_again_vs_fio verify_cold_vs_fio read_warm_vs_fio read_warm_vs_memcpy map_hash_vs_hash", names, " ")
+	split("wq1 wq16 rc ra vc rw rm mh", keys, " ")
 	for (i = 1; i <= n; i++) { s = sz[i]
-		printf "%s\"%s_MiB\":{\"write_vs_fio_qd1\":%.3f,\"write_vs_fio_qd16\":%.3f,\"read_cold_vs_fio\":%.3f,\"read_cold_again_vs_fio\":%.3f,\"verify_cold_vs_fio\":%.3f,\"read_warm_vs_fio\":%.3f,\"read_warm_vs_memcpy\":%.3f,\"map_hash_vs_hash\":%.3f,\"ram_per_atom\":%.1f,\"small_reads_per_s\":%.0f,", (i > 1 ? "," : ""), s, q(w[s], W[s]), q(w[s], W16[s]), q(rc[s], RC[s]), q(ra[s], RC[s]), q(vc[s], RC[s]), q(rw[s], RW[s]), q(rw[s], mc[s]), q(mh[s], hh[s]), ram[s], sr[s]
-		printf "\"MBps\":{\"write\":%.1f,\"fio_write_qd1\":%.1f,\"read_cold\":%.1f,\"fio_read_cold\":%.1f,\"read_warm\":%.1f,\"fio_read_warm\":%.1f,\"memcpy\":%.1f,\"map_hash\":%.1f,\"hash\":%.1f}}", w[s]/1e6, W[s]/1e6, rc[s]/1e6, RC[s]/1e6, rw[s]/1e6, RW[s]/1e6, mc[s]/1e6, mh[s]/1e6, hh[s]/1e6 }
+		printf "%s\"%s_MiB\":{", (i > 1 ? "," : ""), s
+		for (k = 1; k <= 8; k++) {
+			ratios(keys[k], s)
+			printf "\"%s\":{\"median\":%.3f,\"min\":%.3f,\"max\":%.3f,\"rounds\":[%s]},", names[k], med, lo, hi, list
+		}
+		printf "\"ram_per_atom\":%.1f,\"small_reads_per_s\":%.0f,", ram[s], sr[s, 1]
+		printf "\"MBps\":{\"write\":%s,\"fio_write_qd1\":%s,\"fio_write_qd16\":%s,\"read_cold\":%s,\"fio_read_cold\":%s,\"read_warm\":%s,\"fio_read_warm\":%s,\"memcpy\":%s,\"map_hash\":%s,\"hash\":%s}}", mbps(w, s), mbps(W, s), mbps(W16, s), mbps(rc, s), mbps(RC, s), mbps(rw, s), mbps(RW, s), mbps(mc, s), mbps(mh, s), mbps(hh, s) }
 	printf "}\n"
 }' $OUT/scratch.jsonl > $OUT/module.out || { echo "not ok - bench: ratios"; exit 1; }
 grep '^#' $OUT/module.out
