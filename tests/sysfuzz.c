@@ -782,13 +782,11 @@ static void fz_map_poke(struct fz *z)
 
 /* ---- metadata, sync, churn --------------------------------------------------------------- */
 
-static void fz_stat_present(struct fz *z)
+/* Up to 16 atoms of the ledger, any tenant's: their ids and tenants; how many. */
+static int fz_pick16(struct fz *z, struct scratch_id *ids, __u32 *tenants)
 {
-	struct scratch_id ids[16];
-	__u32 tenants[16];
-	__u8 res[16];
 	struct fz_atom a;
-	int n = 0, i, r;
+	int i, n = 0;
 
 	for (i = 0; i < 16; i++) {
 		if (!fz_ledger_pick(z, 0, &a))
@@ -796,6 +794,17 @@ static void fz_stat_present(struct fz *z)
 		ids[n] = a.id;
 		tenants[n++] = a.tenant;
 	}
+	return n;
+}
+
+static void fz_stat_present(struct fz *z)
+{
+	struct scratch_id ids[16];
+	__u32 tenants[16];
+	__u8 res[16];
+	int n, i, r;
+
+	n = fz_pick16(z, ids, tenants);
 	if (!n)
 		return;
 	r = st_present(z->fd, ids, (__u32)n, res);
@@ -864,9 +873,8 @@ static void fz_events(struct fz *z)
 	__u32 tenants[16];
 	__u64 hz[16];
 	__u8 res[16];
-	struct fz_atom a;
 	unsigned int before;
-	int n = 0, i, r;
+	int n, i, r;
 
 	if (z->efd < 0) {
 		struct scratch_events_fd e = {
@@ -886,12 +894,7 @@ static void fz_events(struct fz *z)
 	}
 	if (!fz_events_read(z))
 		return;
-	for (i = 0; i < 16; i++) {
-		if (!fz_ledger_pick(z, 0, &a))
-			continue;
-		ids[n] = a.id;
-		tenants[n++] = a.tenant;
-	}
+	n = fz_pick16(z, ids, tenants);
 	if (!n)
 		return;
 	h.count = (__u32)n;
