@@ -22,7 +22,7 @@
 	(SCRATCH_F_WRITE | SCRATCH_F_READ | SCRATCH_F_DIRECT |		\
 	 SCRATCH_F_MMAP | SCRATCH_F_TENANT | SCRATCH_F_ARRAY |		\
 	 SCRATCH_F_PRESENT | SCRATCH_F_MULTI_REGION | SCRATCH_F_RELOAD |	\
-	 SCRATCH_F_VERIFY)
+	 SCRATCH_F_VERIFY | SCRATCH_F_HORIZON | SCRATCH_F_EVICTIONS)
 
 FIXTURE(bad) {
 	struct st_space sp;
@@ -203,6 +203,27 @@ ST_TEST_F(bad, size_field)
 		check_sizes(_metadata, self->sp.fd, SCRATCH_IOC_SCRUB, &sc, sizeof(sc), 0, "scrub");
 		ASSERT_EQ(SCRATCH_SCRUB_END, sc.cursor);
 		ASSERT_EQ(0ULL, sc.checked);
+	}
+	if (st_has(SCRATCH_F_HORIZON)) {
+		__u64 out = 0;
+		struct scratch_horizon h = {
+			.size = sizeof(h), .count = 1, .ids_addr = (uintptr_t)&self->ref[0].id,
+			.results_addr = (uintptr_t)&out,
+		};
+
+		check_sizes(_metadata, self->sp.fd, SCRATCH_IOC_HORIZON, &h, sizeof(h), 1,
+			    "horizon");
+		ASSERT_GT(SCRATCH_HORIZON_PINNED, out);
+	}
+	if (st_has(SCRATCH_F_EVICTIONS)) {
+		struct scratch_events_fd e = { .size = sizeof(e) };
+		struct scratch_evictions q = { .size = sizeof(q) };
+
+		check_sizes(_metadata, self->sp.fd, SCRATCH_IOC_EVENTS_FD, &e, sizeof(e), 0,
+			    "events_fd");
+		ASSERT_LE(0, e.fd);
+		check_sizes(_metadata, e.fd, SCRATCH_IOC_EVICTIONS, &q, sizeof(q), 0, "evictions");
+		ASSERT_EQ(0, close(e.fd));
 	}
 	close(ctl);
 	ASSERT_INTACT();

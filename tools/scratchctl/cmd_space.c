@@ -362,7 +362,7 @@ int cmd_detach(int argc, char **argv)
 
 static const char *const feature_names[] = {
 	"write", "read", "direct", "mmap", "tenant", "array", "present",
-	"multi-region", "reload", "verify",
+	"multi-region", "reload", "verify", "horizon", "evictions",
 };
 
 int cmd_features(int argc, char **argv)
