@@ -204,6 +204,8 @@ err_regions:
 	sc_regions_close(s);
 	fput(s->anchor);
 err_put:
+	/* Reload may have given tenants their counters. */
+	scratch_tenants_free(s);
 	put_device(&s->dev);
 	return ret;
 }
