@@ -3,6 +3,7 @@
 space for the spills, SCRATCH_SMALL_SPACE a small one that the full-space tests fill."""
 import errno
 import gc
+import importlib.util
 import os
 
 import pytest
@@ -36,9 +37,12 @@ def test_spills_and_reads_back():
     vals = values(40, 256 * 1024, 1)
     for k, v in vals.items():
         buf[k] = v
-    # Dask compresses frames: the disk size is less than the values'.
+    # Dask's own serialization: frames as they are, or compressed when Dask has a
+    # compressor (lz4 is optional); never more than the values and their headers.
     assert len(buf.slow) > 30 and buf.spilled_total.memory > 7 * MiB
-    assert 0 < buf.spilled_total.disk <= buf.spilled_total.memory
+    assert 0 < buf.spilled_total.disk <= buf.spilled_total.memory + 40 * 4096
+    if importlib.util.find_spec("lz4"):
+        assert buf.spilled_total.disk < buf.spilled_total.memory
     for k, v in vals.items():
         assert np.array_equal(buf[k], v)
     for k in list(vals):
