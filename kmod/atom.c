@@ -41,7 +41,7 @@ struct sc_atom *scratch_find_id_locked(struct sc_space *s, u32 tenant,
 	a = &seg->atoms[p->slot];
 	if ((a->state & SC_A_STATE) != SC_A_LIVE || a->tenant != tenant)
 		return NULL;
-	if (p->part && p->part > a->nr_parts)
+	if (p->part && p->part > sc_atom_nr_parts(a))
 		return NULL;
 	*segp = seg;
 	return a;
@@ -221,6 +221,9 @@ static void sc_resv_drop(struct sc_space *s, struct sc_resv *res, bool charged)
 	spin_lock(&s->lock);
 	res->seg->atoms[res->slot].state = SC_A_EMPTY;
 	sc_seg_unpin_locked(s, res->seg);
+	/* Its last reservation gone, a sealed segment may be settled. */
+	if (scratch_seg_may_settle_locked(s, res->seg))
+		queue_work(system_unbound_wq, &s->refill_work);
 	spin_unlock(&s->lock);
 	if (charged)
 		scratch_tenant_unpin(s, res->tenant, res->seg->idx, res->stored_len);
@@ -313,9 +316,9 @@ found:
 		.page = seg->next_page,
 		.stored_len = req.stored_len,
 		.tenant = f->tenant,
-		.nr_parts = req.nr_parts,
 		.state = SC_A_RESERVED,
 	};
+	sc_atom_set_parts(&seg->atoms[res->slot], req.nr_parts);
 	res->off = sc_space_off(s, seg->idx, seg->next_page);
 	seg->next_page += pages;
 	sc_seg_pin_locked(s, seg);
@@ -442,10 +445,13 @@ int scratch_commit_ioctl(struct sc_file *f, void __user *arg)
 		sc_resv_drop(s, res, true);
 		return -EIO;
 	}
-	a->length = req.length;
-	a->xxh64 = req.xxh64;
-	a->type = req.type;
-	a->atom_flags = req.atom_flags;
+	/* A reservation keeps its segment unsettled: meta[] is there. */
+	seg->meta[res->slot] = (struct sc_atom_meta) {
+		.xxh64 = req.xxh64,
+		.length = req.length,
+		.type = req.type,
+		.atom_flags = req.atom_flags,
+	};
 	a->state = SC_A_LIVE | SC_A_FRESH;
 	seg->nr_live++;
 	seg->live_pages += pages;
@@ -511,8 +517,10 @@ int scratch_stat_ioctl(struct sc_file *f, void __user *arg)
 	struct scratch_disk_part dp;
 	struct scratch_stat req;
 	struct sc_segment *seg;
+	struct sc_atom_snap sn;
 	struct sc_idparts p;
-	struct sc_atom *a, copy;
+	struct sc_atom *a;
+	bool pinned;
 	int ret;
 
 	ret = scratch_ioctl_in(&req, sizeof(req), arg, &req.flags, 0,
@@ -526,28 +534,33 @@ int scratch_stat_ioctl(struct sc_file *f, void __user *arg)
 		spin_unlock(&s->lock);
 		return a ? -EBADMSG : -ENOENT;
 	}
-	copy = *a;
-	if (p.part)
+	scratch_atom_snap_locked(seg, p.slot, &sn);
+	/* The segment stays while its record or part table is read. */
+	pinned = p.part || !sn.have_meta;
+	if (pinned)
 		sc_seg_pin_locked(s, seg);
 	spin_unlock(&s->lock);
 
-	req.offset = sc_space_off(s, p.seg, copy.page);
-	req.stored_len = copy.stored_len;
-	req.length = copy.length;
-	req.xxh64 = copy.xxh64;
-	req.type = copy.type;
-	req.atom_flags = copy.atom_flags;
-	req.nr_parts = copy.nr_parts;
-	/* No I/O here: the verdict so far (a part shares its array's). */
-	req.status = copy.state & SC_A_UNVERIFIED ? 0 : SCRATCH_STAT_VERIFIED;
-	if (p.part) {
-		ret = sc_read_part(s, seg, copy.page, p.part - 1, &dp);
+	/* The verdict so far (a part shares its array's); no check of the bytes. */
+	req.status = sn.a.state & SC_A_UNVERIFIED ? 0 : SCRATCH_STAT_VERIFIED;
+	req.offset = sc_space_off(s, p.seg, sn.a.page);
+	req.stored_len = sn.a.stored_len;
+	req.nr_parts = sc_atom_nr_parts(&sn.a);
+	ret = sn.have_meta ? 0 : scratch_atom_meta(s, seg, &sn);
+	if (!ret && p.part)
+		ret = sc_read_part(s, seg, sn.a.page, p.part - 1, &dp);
+	if (pinned)
 		scratch_seg_unpin(s, seg);
-		if (ret)
-			return ret;
+	if (ret)
+		return ret;
+	req.length = sn.m.length;
+	req.xxh64 = sn.m.xxh64;
+	req.type = sn.m.type;
+	req.atom_flags = sn.m.atom_flags;
+	if (p.part) {
 		/* The table was checked at commit; a damaged one is reported. */
-		if (le64_to_cpu(dp.off) > copy.stored_len ||
-		    le64_to_cpu(dp.len) > copy.stored_len - le64_to_cpu(dp.off))
+		if (le64_to_cpu(dp.off) > sn.a.stored_len ||
+		    le64_to_cpu(dp.len) > sn.a.stored_len - le64_to_cpu(dp.off))
 			return -EBADMSG;
 		req.offset += le64_to_cpu(dp.off);
 		req.stored_len = le64_to_cpu(dp.len);

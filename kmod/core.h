@@ -211,6 +211,85 @@ int sc_rec_decode(const struct scratch_disk_atom *d, const struct sc_geom *g,
 enum sc_why sc_rec_why(const struct scratch_disk_atom *d, const struct sc_geom *g,
 		       u32 gen, u64 seq, struct sc_rec_info *r);
 
+/* ---- the atom index (its entries live in scratch_priv.h's segments) ---- */
+
+/*
+ * The in-RAM index entry of one atom: 16 bytes, what lookups, reads,
+ * mappings, presence checks and eviction need.  Lives in its segment's
+ * atoms[] array, indexed by slot; slots are handed out in page order, so the
+ * array is sorted by page and offsets are found by binary search.  The rest
+ * of the atom's record (struct sc_atom_meta) is in RAM only while the record
+ * is on its way to the disk; see struct sc_segment's meta.
+ */
+struct sc_atom {
+	u32 page;		/* first payload page, from the segment start */
+	u32 stored_len;
+	u32 tenant;
+	u16 parts_m1;		/* SC_AK_ARRAY: nr_parts - 1 (1..SCRATCH_MAX_PARTS) */
+	u8 kind;		/* SC_AK_* */
+	u8 state;
+};
+
+#define SC_AK_ARRAY		0x01
+
+static inline u32 sc_atom_nr_parts(const struct sc_atom *a)
+{
+	return a->kind & SC_AK_ARRAY ? (u32)a->parts_m1 + 1 : 0;
+}
+
+static inline void sc_atom_set_parts(struct sc_atom *a, u32 nr_parts)
+{
+	a->kind = nr_parts ? SC_AK_ARRAY : 0;
+	a->parts_m1 = nr_parts ? nr_parts - 1 : 0;
+}
+
+/*
+ * The rest of an atom's record: what STAT reports and what a check needs
+ * (meta.c).  16 bytes, in RAM from commit until the segment is settled.
+ */
+struct sc_atom_meta {
+	u64 xxh64;
+	u32 length;
+	u16 type;
+	u8 atom_flags;
+	u8 reserved;
+};
+
+/*
+ * A record read back from a table page speaks for the atom of entry @a only
+ * if it says what the entry says; @r has passed sc_rec_decode() for the
+ * segment's incarnation.  Fills @m.  True if it does.
+ */
+static inline bool sc_rec_of_atom(const struct sc_rec_info *r, const struct sc_atom *a,
+				  struct sc_atom_meta *m)
+{
+	if (r->page != a->page || r->stored_len != a->stored_len ||
+	    r->tenant != a->tenant || r->nr_parts != sc_atom_nr_parts(a))
+		return false;
+	m->xxh64 = r->xxh64;
+	m->length = (u32)r->length;
+	m->type = r->type;
+	m->atom_flags = (u8)r->atom_flags;
+	m->reserved = 0;
+	return true;
+}
+
+/* The record of a live atom: @a and @m in the segment incarnation (gen, seq). */
+static inline void sc_rec_of_entry(struct sc_rec_info *r, const struct sc_atom *a,
+				   const struct sc_atom_meta *m, u32 gen, u64 seq)
+{
+	r->gen = gen;
+	r->seq = seq;
+	r->page = a->page;
+	r->nr_parts = sc_atom_nr_parts(a);
+	r->tenant = a->tenant;
+	r->stored_len = a->stored_len;
+	r->length = m->length;
+	r->xxh64 = m->xxh64;
+	r->type = m->type;
+	r->atom_flags = m->atom_flags;
+}
+
 /* Pages an atom of @stored_len bytes occupies. */
 static inline u64 sc_pages(u64 stored_len)
 {

@@ -18,6 +18,7 @@ static inline u64 sc_xxh64(const void *p, size_t n)
 #else
 #include <errno.h>
 #include <endian.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>

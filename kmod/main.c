@@ -15,7 +15,9 @@ static int __init scratch_init(void)
 {
 	int ret;
 
-	BUILD_BUG_ON(sizeof(struct sc_atom) != 32);
+	BUILD_BUG_ON(sizeof(struct sc_atom) != 16);
+	BUILD_BUG_ON(sizeof(struct sc_atom_meta) != 16);
+	BUILD_BUG_ON(SCRATCH_MAX_PARTS - 1 > U16_MAX);
 	BUILD_BUG_ON(sizeof(struct scratch_disk_atom) != 64);
 	BUILD_BUG_ON(sizeof(struct scratch_disk_part) != 32);
 	BUILD_BUG_ON(SCRATCH_ATOM_USER_ALL > U8_MAX);

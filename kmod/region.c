@@ -6,6 +6,7 @@
 #include <linux/blkdev.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
 #include <linux/namei.h>
 #include <linux/pagemap.h>
 #include <linux/slab.h>
@@ -91,6 +92,29 @@ int scratch_region_read(struct sc_region *r, u64 pos, void *buf, size_t len)
 	if (n < 0)
 		return n;
 	return n == len ? 0 : -EIO;
+}
+
+/*
+ * @len bytes at @pos, inside one page, through the page cache but without
+ * readahead: a table record or page must not bring its neighbours (payload
+ * of atoms whose first read from the drive is to be checked) into the cache.
+ * A device that shrank under it (a removed drive) reads zeros there: -EIO.
+ */
+int scratch_region_peek(struct sc_region *r, u64 pos, void *buf, size_t len)
+{
+	struct folio *folio;
+	void *p;
+
+	if (WARN_ON_ONCE(offset_in_page(pos) + len > PAGE_SIZE))
+		return -EINVAL;
+	folio = read_mapping_folio(r->file->f_mapping, pos >> PAGE_SHIFT, r->file);
+	if (IS_ERR(folio))
+		return PTR_ERR(folio);
+	p = kmap_local_folio(folio, pos - folio_pos(folio));
+	memcpy(buf, p, len);
+	kunmap_local(p);
+	folio_put(folio);
+	return pos + len > (u64)i_size_read(r->file->f_mapping->host) ? -EIO : 0;
 }
 
 int scratch_region_write(struct sc_region *r, u64 pos, const void *buf, size_t len)

@@ -74,13 +74,13 @@ static int sc_reload_table(struct sc_space *s, struct sc_segment *seg, void **ta
 			continue;
 		a->page = ri.page;
 		a->stored_len = ri.stored_len;
-		a->length = ri.length;
 		a->tenant = ri.tenant;
-		a->nr_parts = ri.nr_parts;
-		a->type = ri.type;
-		a->atom_flags = ri.atom_flags;
-		a->xxh64 = ri.xxh64;
-		/* Its record is whole; its bytes are checked on first use. */
+		sc_atom_set_parts(a, ri.nr_parts);
+		/*
+		 * Its record is whole (and the rest of it, meta, is read from
+		 * the table when needed: a reloaded segment is settled); its
+		 * bytes are checked on first use.
+		 */
 		a->state = SC_A_LIVE | SC_A_DURABLE | SC_A_UNVERIFIED;
 		next = ri.page + sc_pages(ri.stored_len);
 		seg->nr_unverified++;

@@ -72,20 +72,16 @@
 #define SC_A_FRESH		0x80
 
 /*
- * The in-RAM index entry of one atom: 32 bytes.  Lives in its segment's
- * atoms[] array, indexed by slot; slots are handed out in page order, so the
- * array is sorted by page and offsets are found by binary search.
+ * An atom as one caller sees it at one moment: the entry, and its meta once
+ * scratch_atom_meta() has filled it (from RAM, or from the table page).
  */
-struct sc_atom {
-	u32 page;		/* first payload page, from the segment start */
-	u32 stored_len;
-	u32 length;
-	u32 tenant;
-	u32 nr_parts;
-	u16 type;
-	u8 atom_flags;
-	u8 state;
-	u64 xxh64;
+struct sc_atom_snap {
+	struct sc_atom a;
+	struct sc_atom_meta m;
+	u64 seq;
+	u32 gen;
+	u32 slot;
+	bool have_meta;
 };
 
 /* A range of slots, lo..hi inclusive; lo > hi: empty. */
@@ -138,6 +134,15 @@ struct sc_segment {
 	struct sc_space *space;	/* constant */
 	struct list_head node;	/* space->fifo (OPEN, SEALED) or region->free */
 	struct sc_atom *atoms;	/* cap entries; NULL when FREE */
+	/*
+	 * cap entries, slot for slot with atoms[], while the segment may hold
+	 * a record that is not durable (OPEN, a reservation, a commit not yet
+	 * synced); NULL once it is settled (scratch_segs_compact()): then each
+	 * live atom's record is on the disk (and in the page cache), and the
+	 * meta of an atom is read from its table page.  Never comes back for
+	 * the same generation: a sealed segment takes no new atoms.
+	 */
+	struct sc_atom_meta *meta;
 	u64 seq;		/* fill order: the FIFO key, persisted */
 	u32 idx;		/* space-wide index */
 	u32 gen;		/* generation, in every id of this segment */
@@ -152,7 +157,11 @@ struct sc_segment {
 	u32 nr_unverified;	/* LIVE atoms with SC_A_UNVERIFIED */
 	u8 state;		/* enum sc_seg_state */
 	u8 region;
-	bool shrink;		/* sealed with cap > nr_used: refill shrinks */
+	/*
+	 * Sealed, and its index may get smaller: trimmed to nr_used, and
+	 * meta[] freed once settled (scratch_segs_compact()).
+	 */
+	bool shrink;
 	bool hdr_sealed;	/* SEALED header written (alloc_mutex and lock) */
 	bool lost;		/* atoms dropped after a write error: faults check */
 };
@@ -218,6 +227,7 @@ struct sc_space {
 	u64 used_pages;
 	u64 nr_unverified;	/* sum of the segments' nr_unverified */
 	u64 nr_slots;		/* sum of the segments' cap (index RAM) */
+	u64 nr_meta;		/* sum of the cap of segments with meta[] */
 	u32 nr_pinned;		/* segments with pins */
 	u32 nr_open;		/* open fds of /dev/scratchN */
 	u32 nr_maps;		/* live mappings (VMAs) */
@@ -345,12 +355,23 @@ static inline void sc_seg_unpin_locked(struct sc_space *s, struct sc_segment *se
 		s->nr_pinned--;
 }
 
-/* The index of @seg now has @cap entries (atom_ram).  Caller holds s->lock. */
-static inline void sc_seg_set_cap_locked(struct sc_space *s, struct sc_segment *seg, u32 cap)
+/*
+ * The index of @seg is now @atoms and @meta, @cap entries each (atom_ram).
+ * Caller holds s->lock and frees the arrays it replaced.
+ */
+static inline void sc_seg_set_index_locked(struct sc_space *s, struct sc_segment *seg,
+					   struct sc_atom *atoms, struct sc_atom_meta *meta,
+					   u32 cap)
 {
 	lockdep_assert_held(&s->lock);
 	s->nr_slots += cap;
 	s->nr_slots -= seg->cap;
+	if (meta)
+		s->nr_meta += cap;
+	if (seg->meta)
+		s->nr_meta -= seg->cap;
+	seg->atoms = atoms;
+	seg->meta = meta;
 	seg->cap = cap;
 }
 
@@ -434,6 +455,7 @@ void scratch_space_put_open(struct sc_space *s);
 int scratch_region_open(struct sc_region *r, const char *path, u64 off, u64 len);
 void scratch_region_close(struct sc_region *r);
 int scratch_region_read(struct sc_region *r, u64 pos, void *buf, size_t len);
+int scratch_region_peek(struct sc_region *r, u64 pos, void *buf, size_t len);
 
 /*
  * The block layer fails a write past the device's end with ENOSPC.  Ours are
@@ -458,6 +480,8 @@ int scratch_segs_init(struct sc_space *s);
 void scratch_segs_free(struct sc_space *s);
 int scratch_seg_open_next(struct sc_space *s, u32 region);
 int scratch_seg_grow(struct sc_space *s, struct sc_segment *seg);
+void scratch_segs_compact(struct sc_space *s);
+bool scratch_seg_may_settle_locked(struct sc_space *s, struct sc_segment *seg);
 void scratch_seg_unpin(struct sc_space *s, struct sc_segment *seg);
 int scratch_evict_one(struct sc_space *s);
 void scratch_refill_work(struct work_struct *work);
@@ -499,6 +523,12 @@ void scratch_atom_drop_locked(struct sc_space *s, struct sc_segment *seg, u32 sl
 void scratch_resv_release_all(struct sc_file *f);
 struct sc_atom *scratch_find_id_locked(struct sc_space *s, u32 tenant,
 				       const struct sc_idparts *p, struct sc_segment **segp);
+
+/* meta.c */
+void scratch_atom_snap_locked(struct sc_segment *seg, u32 slot, struct sc_atom_snap *sn);
+int scratch_atom_meta(struct sc_space *s, struct sc_segment *seg, struct sc_atom_snap *sn);
+int scratch_table_page_keep(struct sc_space *s, struct sc_segment *seg, u32 gen, u32 tpage,
+			    struct scratch_disk_atom *recs);
 
 /* events.c */
 int scratch_events_init(struct sc_space *s);

@@ -120,8 +120,10 @@ void scratch_segs_free(struct sc_space *s)
 	scratch_events_free(s);
 	if (!s->segs)
 		return;
-	for (i = 0; i < s->nr_segs; i++)
+	for (i = 0; i < s->nr_segs; i++) {
 		kvfree(s->segs[i].atoms);
+		kvfree(s->segs[i].meta);
+	}
 	kvfree(s->segs);
 	s->segs = NULL;
 }
@@ -135,7 +137,44 @@ void scratch_seg_seal_locked(struct sc_space *s, struct sc_segment *seg)
 	seg->state = SC_SEG_SEALED;
 	if (r->open == seg)
 		r->open = NULL;
-	seg->shrink = seg->cap > seg->nr_used;
+	seg->shrink = true;
+}
+
+/*
+ * @seg may have become settled (a sync made its records durable, a
+ * reservation went away): the next compaction looks at it.  True if there
+ * is one to run.  Caller holds s->lock.
+ */
+bool scratch_seg_may_settle_locked(struct sc_space *s, struct sc_segment *seg)
+{
+	lockdep_assert_held(&s->lock);
+	if (seg->state != SC_SEG_SEALED || !seg->meta)
+		return false;
+	seg->shrink = true;
+	return true;
+}
+
+/*
+ * Sealed @seg is settled when no record of it is on its way to the disk:
+ * no reservation, nothing dirty or being synced, every live atom durable.
+ * The records on the disk then say all that meta[] says.  Caller holds
+ * s->lock.
+ */
+static bool sc_seg_settled_locked(struct sc_segment *seg)
+{
+	u32 i, end = min(seg->nr_used, seg->cap);
+
+	if (seg->state != SC_SEG_SEALED || !sc_range_empty(&seg->dirty) ||
+	    !sc_range_empty(&seg->syncing))
+		return false;
+	for (i = 0; i < end; i++) {
+		u8 st = seg->atoms[i].state;
+
+		if ((st & SC_A_STATE) == SC_A_RESERVED ||
+		    ((st & SC_A_STATE) == SC_A_LIVE && !(st & SC_A_DURABLE)))
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -146,6 +185,7 @@ void scratch_seg_seal_locked(struct sc_space *s, struct sc_segment *seg)
 int scratch_seg_open_next(struct sc_space *s, u32 hint)
 {
 	struct sc_segment *seg = NULL;
+	struct sc_atom_meta *meta;
 	struct sc_atom *atoms;
 	struct sc_region *r;
 	u32 i, gen;
@@ -184,9 +224,10 @@ int scratch_seg_open_next(struct sc_space *s, u32 hint)
 
 	r = sc_seg_region(s, seg);
 	atoms = kvcalloc(SC_INITIAL_SLOTS, sizeof(*atoms), GFP_KERNEL);
+	meta = kvcalloc(SC_INITIAL_SLOTS, sizeof(*meta), GFP_KERNEL);
 	ret = -ENOMEM;
-	if (!atoms)
-		goto err_free;
+	if (!atoms || !meta)
+		goto err_atoms;
 	spin_lock(&s->lock);
 	seq = s->next_seq++;
 	gen = seg->gen;
@@ -207,8 +248,7 @@ int scratch_seg_open_next(struct sc_space *s, u32 hint)
 		goto err_atoms;
 
 	spin_lock(&s->lock);
-	seg->atoms = atoms;
-	sc_seg_set_cap_locked(s, seg, SC_INITIAL_SLOTS);
+	sc_seg_set_index_locked(s, seg, atoms, meta, SC_INITIAL_SLOTS);
 	seg->seq = seq;
 	seg->next_page = s->geom.first_page;
 	sc_seg_clear_fill_locked(s, seg);
@@ -224,8 +264,8 @@ int scratch_seg_open_next(struct sc_space *s, u32 hint)
 	goto out;
 
 err_atoms:
+	kvfree(meta);
 	kvfree(atoms);
-err_free:
 	spin_lock(&s->lock);
 	sc_seg_make_free_locked(s, seg);
 	spin_unlock(&s->lock);
@@ -235,30 +275,49 @@ out:
 }
 
 /*
- * Replace @seg's index by one of @cap entries if it is still in @state and
- * the change still goes the asked way (@grow: up, else down); the array is
- * allocated outside the lock and swapped under it.
+ * Replace @seg's index by one of @cap entries, with meta[] (@meta) or
+ * without, if it is still in @state and the change still goes the asked way
+ * (@grow: more entries; else fewer, or meta[] dropped from a settled
+ * segment).  The arrays are allocated outside the lock and swapped under it.
  */
 static int sc_seg_resize(struct sc_space *s, struct sc_segment *seg, u32 cap,
-			 u8 state, bool grow)
+			 u8 state, bool grow, bool meta)
 {
+	struct sc_atom_meta *nmeta = NULL, *old_meta = NULL;
 	struct sc_atom *atoms, *old = NULL;
+	bool ok;
 
 	atoms = kvmalloc_array(max(cap, 1U), sizeof(*atoms), GFP_KERNEL);
-	if (!atoms)
+	if (meta)
+		nmeta = kvmalloc_array(max(cap, 1U), sizeof(*nmeta), GFP_KERNEL);
+	if (!atoms || (meta && !nmeta)) {
+		kvfree(atoms);
+		kvfree(nmeta);
 		return -ENOMEM;
+	}
 	spin_lock(&s->lock);
-	if (seg->state == state && seg->atoms && seg->nr_used <= cap &&
-	    (grow ? seg->cap < cap : seg->cap > cap)) {
+	ok = seg->state == state && seg->atoms && seg->nr_used <= cap;
+	if (grow)
+		ok = ok && seg->cap < cap && seg->meta;
+	else if (meta)
+		ok = ok && seg->cap > cap && seg->meta;
+	else
+		ok = ok && (seg->cap > cap || seg->meta) && sc_seg_settled_locked(seg);
+	if (ok) {
 		memcpy(atoms, seg->atoms, seg->nr_used * sizeof(*atoms));
+		if (meta)
+			memcpy(nmeta, seg->meta, seg->nr_used * sizeof(*nmeta));
 		old = seg->atoms;
-		seg->atoms = atoms;
-		sc_seg_set_cap_locked(s, seg, cap);
+		old_meta = seg->meta;
+		sc_seg_set_index_locked(s, seg, atoms, nmeta, cap);
 		atoms = NULL;
+		nmeta = NULL;
 	}
 	spin_unlock(&s->lock);
 	kvfree(atoms);
+	kvfree(nmeta);
 	kvfree(old);
+	kvfree(old_meta);
 	return 0;
 }
 
@@ -274,7 +333,7 @@ int scratch_seg_grow(struct sc_space *s, struct sc_segment *seg)
 	spin_lock(&s->lock);
 	cap = min(seg->cap * 2, s->geom.nr_slots);
 	spin_unlock(&s->lock);
-	return sc_seg_resize(s, seg, cap, SC_SEG_OPEN, true);
+	return sc_seg_resize(s, seg, cap, SC_SEG_OPEN, true, true);
 }
 
 void scratch_seg_unpin(struct sc_space *s, struct sc_segment *seg)
@@ -307,6 +366,7 @@ int scratch_evict_one(struct sc_space *s)
 {
 	struct address_space *mapping;
 	struct sc_segment *seg, *victim = NULL;
+	struct sc_atom_meta *meta;
 	struct sc_atom *atoms;
 	u32 gen, used;
 	u64 start;
@@ -336,13 +396,14 @@ int scratch_evict_one(struct sc_space *s)
 	s->nr_unverified -= seg->nr_unverified;
 	seg->nr_unverified = 0;
 	atoms = seg->atoms;
+	meta = seg->meta;
 	used = min(seg->nr_used, seg->cap);
-	seg->atoms = NULL;
-	sc_seg_set_cap_locked(s, seg, 0);
+	sc_seg_set_index_locked(s, seg, NULL, NULL, 0);
 	sc_seg_clear_fill_locked(s, seg);
 	spin_unlock(&s->lock);
 	scratch_tstat_evict(s, atoms, used);
 	kvfree(atoms);
+	kvfree(meta);
 	scratch_events_wake(s);
 
 	/* The new generation reaches the disk first, then the RAM goes back. */
@@ -401,27 +462,40 @@ void scratch_segs_retry_limbo(struct sc_space *s)
 	}
 }
 
-/* Trim the index of sealed segments to the slots they used. */
-static void sc_shrink_sealed(struct sc_space *s)
+/*
+ * Make the index of sealed segments small: trimmed to the slots they used,
+ * and without meta[] once settled (meta.c).  A segment not settled yet is
+ * trimmed and keeps its flag: the sync that settles it, or the reservation
+ * that goes away, comes back here.  Runs after each sync and in the refill
+ * work; resizes are safe against each other and against eviction.
+ */
+void scratch_segs_compact(struct sc_space *s)
 {
-	struct sc_segment *seg, *found;
-	u32 n;
+	struct sc_segment *seg, *batch[16];
+	bool keep[16];
+	u32 cap[16];
+	int n, k;
 
-	for (;;) {
-		found = NULL;
+	do {
+		n = 0;
 		spin_lock(&s->lock);
 		list_for_each_entry(seg, &s->fifo, node) {
-			if (seg->shrink) {
-				found = seg;
-				seg->shrink = false;
-				n = seg->nr_used;
+			if (!seg->shrink || seg->state != SC_SEG_SEALED)
+				continue;
+			keep[n] = seg->meta && !sc_seg_settled_locked(seg);
+			seg->shrink = keep[n];
+			if (seg->cap == seg->nr_used && keep[n])
+				continue;	/* nothing to do before it settles */
+			batch[n] = seg;
+			cap[n] = seg->nr_used;
+			if (++n == ARRAY_SIZE(batch))
 				break;
-			}
 		}
 		spin_unlock(&s->lock);
-		if (!found || sc_seg_resize(s, found, n, SC_SEG_SEALED, false))
-			return;
-	}
+		for (k = 0; k < n; k++)
+			if (sc_seg_resize(s, batch[k], cap[k], SC_SEG_SEALED, false, keep[k]))
+				return;
+	} while (n == ARRAY_SIZE(batch));
 }
 
 /*
@@ -486,6 +560,6 @@ void scratch_refill_work(struct work_struct *work)
 	mutex_lock(&s->alloc_mutex);
 	scratch_segs_retry_limbo(s);
 	scratch_segs_write_sealed(s);
-	sc_shrink_sealed(s);
 	mutex_unlock(&s->alloc_mutex);
+	scratch_segs_compact(s);
 }

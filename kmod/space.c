@@ -361,7 +361,8 @@ void scratch_space_get_info(struct sc_space *s, struct scratch_info *info)
 	info->used_bytes = s->used_pages * SC_PAGE;
 	info->atoms = s->nr_atoms;
 	info->unverified = s->nr_unverified;
-	info->atom_ram_bytes = s->nr_slots * sizeof(struct sc_atom);
+	info->atom_ram_bytes = s->nr_slots * sizeof(struct sc_atom) +
+			       s->nr_meta * sizeof(struct sc_atom_meta);
 	spin_unlock(&s->lock);
 	info->evictions = atomic64_read(&s->evictions);
 	info->bytes_written = atomic64_read(&s->bytes_written);

@@ -191,25 +191,34 @@ static void sc_sync_finish(struct sc_space *s, bool ok)
 		if (!ok)
 			sc_range_merge(&seg->dirty, &seg->syncing);
 		sc_range_clear(&seg->syncing);
+		if (ok)
+			scratch_seg_may_settle_locked(s, seg);
 	}
 	spin_unlock(&s->lock);
 }
 
 /*
- * Build one table page of @seg from RAM: records whose payload a flush has
- * made durable, and nothing else.  Returns false if the segment was evicted.
+ * Build one table page of @seg: records whose payload a flush has made
+ * durable, and nothing else.  From RAM while the segment has its meta[];
+ * a settled one's page is the disk's less the atoms dropped since (meta.c).
+ * Returns 0, 1 if the segment was evicted (nothing to write), or an error.
  */
-static bool sc_sync_fill_page(struct sc_space *s, struct sc_segment *seg, u32 tpage,
-			      struct scratch_disk_atom *recs)
+static int sc_sync_fill_page(struct sc_space *s, struct sc_segment *seg, u32 tpage,
+			     struct scratch_disk_atom *recs)
 {
-	struct sc_rec_info ri = { 0 };
-	u32 i, slot;
+	struct sc_rec_info ri;
+	u32 i, slot, gen;
 
 	memset(recs, 0, SC_PAGE);
 	spin_lock(&s->lock);
 	if (seg->state != SC_SEG_OPEN && seg->state != SC_SEG_SEALED) {
 		spin_unlock(&s->lock);
-		return false;
+		return 1;
+	}
+	if (!seg->meta) {
+		gen = seg->gen;
+		spin_unlock(&s->lock);
+		return scratch_table_page_keep(s, seg, gen, tpage, recs);
 	}
 	for (i = 0; i < SC_RECS_PER_PAGE; i++) {
 		struct sc_atom *a;
@@ -221,20 +230,11 @@ static bool sc_sync_fill_page(struct sc_space *s, struct sc_segment *seg, u32 tp
 		if ((a->state & SC_A_STATE) != SC_A_LIVE ||
 		    !(a->state & (SC_A_FLUSHING | SC_A_DURABLE)))
 			continue;
-		ri.gen = seg->gen;
-		ri.seq = seg->seq;
-		ri.page = a->page;
-		ri.nr_parts = a->nr_parts;
-		ri.tenant = a->tenant;
-		ri.stored_len = a->stored_len;
-		ri.length = a->length;
-		ri.xxh64 = a->xxh64;
-		ri.type = a->type;
-		ri.atom_flags = a->atom_flags;
+		sc_rec_of_entry(&ri, a, &seg->meta[slot], seg->gen, seg->seq);
 		sc_rec_encode(&recs[i], &ri);
 	}
 	spin_unlock(&s->lock);
-	return true;
+	return 0;
 }
 
 /* Write the table pages of every range collected; into the page cache. */
@@ -254,7 +254,10 @@ static int sc_sync_tables(struct sc_space *s, void *page)
 		if (sc_range_empty(&r))
 			continue;
 		for (tp = r.lo / SC_RECS_PER_PAGE; tp <= r.hi / SC_RECS_PER_PAGE; tp++) {
-			if (!sc_sync_fill_page(s, seg, tp, page))
+			ret = sc_sync_fill_page(s, seg, tp, page);
+			if (ret < 0)
+				return ret;
+			if (ret)
 				break;
 			ret = scratch_region_write(sc_seg_region(s, seg),
 						   sc_seg_dev_pos(s, seg) + (1ULL + tp) * SC_PAGE,
@@ -319,6 +322,9 @@ int scratch_sync_space(struct sc_space *s, errseq_t *since, spinlock_t *since_lo
 	if (!ret)
 		s->sync_done = mine;
 	mutex_unlock(&s->sync_mutex);
+	/* Segments this sync settled give their meta[] back (meta.c). */
+	if (!err)
+		scratch_segs_compact(s);
 out_free:
 	kfree(page);
 	if (since) {

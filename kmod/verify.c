@@ -136,31 +136,33 @@ static int sc_pc_check(struct sc_region *r, u64 pos, u64 len, u64 want)
 }
 
 /*
- * Check the bytes of atom @a of pinned segment @seg.  A plain atom: its
- * stored bytes against its xxh64.  An array: its part table against its
+ * Check the bytes of atom @sn of pinned segment @seg, whose meta it holds.
+ * A plain atom: its stored bytes against its xxh64.  An array: its part table against its
  * xxh64, every entry against the layout rules (as COMMIT checked them), and
  * every part against its entry's xxh64.  Arrays are checked whole, whichever
  * part is asked for: the verdict is one bit per atom (struct sc_atom has no
  * room for one per part), and the shuffle's consumers read every part anyway.
  */
-static int sc_check_atom(struct sc_space *s, struct sc_segment *seg, const struct sc_atom *a)
+static int sc_check_atom(struct sc_space *s, struct sc_segment *seg,
+			 const struct sc_atom_snap *sn)
 {
+	const struct sc_atom *a = &sn->a;
 	struct sc_region *r = sc_seg_region(s, seg);
 	u64 pos = sc_atom_dev_pos(s, seg, a);
+	u32 i, nr_parts = sc_atom_nr_parts(a);
 	struct scratch_disk_part part;
 	struct sc_pc pc;
 	u64 next;
-	u32 i;
 	int ret;
 
-	if (!a->nr_parts)
-		return sc_pc_check(r, pos, a->stored_len, a->xxh64);
-	ret = sc_pc_check(r, pos, (u64)a->nr_parts * sizeof(part), a->xxh64);
+	if (!nr_parts)
+		return sc_pc_check(r, pos, a->stored_len, sn->m.xxh64);
+	ret = sc_pc_check(r, pos, (u64)nr_parts * sizeof(part), sn->m.xxh64);
 	if (ret)
 		return ret;
-	next = sc_part_table_bytes(a->nr_parts);
+	next = sc_part_table_bytes(nr_parts);
 	sc_pc_init(&pc, r, pos, a->stored_len);
-	for (i = 0; i < a->nr_parts; i++) {
+	for (i = 0; i < nr_parts; i++) {
 		/* 32-byte entries never straddle a page: a small copy, not a buffer. */
 		ret = sc_pc_walk(&pc, pos + (u64)i * sizeof(part), sizeof(part), NULL, &part);
 		if (ret)
@@ -230,6 +232,7 @@ static bool sc_verifying(struct sc_space *s, struct sc_segment *seg, u32 slot)
 static int scratch_verify_atom(struct sc_space *s, struct sc_segment *seg, u32 slot,
 			       unsigned int how)
 {
+	struct sc_atom_snap sn;
 	bool cold = false;
 	struct sc_atom a;
 	u8 *state;
@@ -238,7 +241,8 @@ static int scratch_verify_atom(struct sc_space *s, struct sc_segment *seg, u32 s
 	spin_lock(&s->lock);
 	for (;;) {
 		/* Pinned: the slot stays; atoms[] may move, so no pointer is kept. */
-		a = seg->atoms[slot];
+		scratch_atom_snap_locked(seg, slot, &sn);
+		a = sn.a;
 		ret = -ENOENT;
 		if ((a.state & SC_A_STATE) != SC_A_LIVE)
 			goto unlock;
@@ -262,9 +266,12 @@ static int scratch_verify_atom(struct sc_space *s, struct sc_segment *seg, u32 s
 	seg->atoms[slot].state |= SC_A_VERIFYING;
 	spin_unlock(&s->lock);
 
-	if (a.state & SC_A_FRESH)
+	/* Its XXH64: from RAM, or from its record (a settled segment). */
+	ret = scratch_atom_meta(s, seg, &sn);
+	if (!ret && (a.state & SC_A_FRESH))
 		cold = sc_fresh_uncache(s, seg, &a);
-	ret = sc_check_atom(s, seg, &a);
+	if (!ret)
+		ret = sc_check_atom(s, seg, &sn);
 	if (ret == -EBADMSG && sc_past_dev_end(s, seg, &a))
 		ret = -EIO;
 	if (ret == -EIO)

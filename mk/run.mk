@@ -46,12 +46,13 @@ bench: bench-module bench-python
 		> $(B)/bench.json
 	@echo "bench: ratios in $(B)/bench.json"
 
-# BENCH_PARTS: some of module lib shuffle reload (tests/vm/guest/bench.sh), default all.
+# BENCH_PARTS: some of module lib shuffle reload ram (tests/vm/guest/bench.sh), default all.
 bench-module: deps
 	@$(MAKE) -s all $(B)/bench/fio $(B)/bench/scratch-bench $(B)/bench/scratch-libbench \
-		$(B)/bench/scratch-shufflebench $(B)/bench/reloadload
+		$(B)/bench/scratch-shufflebench $(B)/bench/reloadload $(B)/bench/scratch-rambench
 	@rm -rf $(B)/bench-img && mkdir -p $(B)/bench-img
 	@truncate -s 4G $(B)/bench-img/nvme1.img && mkfs.ext4 -q -F $(B)/bench-img/nvme1.img
+	@truncate -s 8G $(B)/bench-img/nvme0.img
 	@tests/vm/run.sh --kernel 6.1 --drives 2 --drive-size 4G --images $(B)/bench-img --mem 3G \
 		--bench -- bench $(BENCH_PARTS) \
 		| tee $(B)/bench.log

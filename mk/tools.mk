@@ -31,6 +31,10 @@ $(B)/bench/scratch-shufflebench: $(B)/obj/tools/scratch-shufflebench.o $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -static -pthread -o $@ $^ $(LIB_DEPS)
 
+$(B)/bench/scratch-rambench: $(B)/obj/tools/scratch-rambench.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -static -o $@ $^ -lxxhash
+
 $(B)/bench/fio: /usr/bin/fio
 	@mkdir -p $(@D)
 	cp $< $@

@@ -1085,4 +1085,84 @@ TEST(parts_match_reference)
 	}
 }
 
+/* The 16-byte index entry: parts 0 (plain) and 1..SCRATCH_MAX_PARTS, exactly. */
+TEST(entry_parts_round_trip)
+{
+	static const u32 n[] = { 0, 1, 2, 255, 256, 65535, SCRATCH_MAX_PARTS };
+	struct sc_atom a;
+	unsigned int i;
+
+	ASSERT_EQ((size_t)16, sizeof(struct sc_atom));
+	ASSERT_EQ((size_t)16, sizeof(struct sc_atom_meta));
+	for (i = 0; i < sizeof(n) / sizeof(n[0]); i++) {
+		memset(&a, 0xff, sizeof(a));
+		a.state = 0x5a;
+		sc_atom_set_parts(&a, n[i]);
+		EXPECT_EQ(n[i], sc_atom_nr_parts(&a));
+		/* The state byte next to it is not touched. */
+		EXPECT_EQ(0x5a, a.state);
+	}
+}
+
+/*
+ * A record read back from a table speaks for an entry only if it names the
+ * same page, stored length, tenant and parts; its meta then comes back whole,
+ * and the record built from entry + meta is byte for byte the one read.
+ */
+TEST(record_of_entry)
+{
+	struct scratch_disk_atom rec, again;
+	struct sc_rec_info in, out;
+	struct sc_atom_meta m;
+	struct sc_atom a;
+	struct sc_geom g;
+
+	ASSERT_EQ(0, sc_geom_init(&g, 24));
+	memset(&in, 0, sizeof(in));
+	in.gen = 7;
+	in.seq = 1ULL << 33;
+	in.page = g.first_page + 3;
+	in.nr_parts = SCRATCH_MAX_PARTS;
+	in.tenant = 42;
+	in.stored_len = 3 << 20;
+	in.length = 5 << 20;
+	in.xxh64 = 0x0123456789abcdefULL;
+	in.type = 0xbeef;
+	in.atom_flags = SCRATCH_ATOM_ZSTD;
+	sc_rec_encode(&rec, &in);
+	ASSERT_EQ(0, sc_rec_decode(&rec, &g, 7, 1ULL << 33, &out));
+
+	memset(&a, 0, sizeof(a));
+	a.page = in.page;
+	a.stored_len = (u32)in.stored_len;
+	a.tenant = 42;
+	sc_atom_set_parts(&a, SCRATCH_MAX_PARTS);
+	memset(&m, 0xff, sizeof(m));
+	ASSERT_TRUE(sc_rec_of_atom(&out, &a, &m));
+	EXPECT_EQ(in.xxh64, m.xxh64);
+	EXPECT_EQ(in.length, m.length);
+	EXPECT_EQ(in.type, m.type);
+	EXPECT_EQ(in.atom_flags, m.atom_flags);
+	sc_rec_of_entry(&out, &a, &m, 7, 1ULL << 33);
+	sc_rec_encode(&again, &out);
+	EXPECT_EQ(0, memcmp(&rec, &again, sizeof(rec)));
+
+	/* Any field of the entry that differs: not this atom's record. */
+	a.tenant = 43;
+	EXPECT_FALSE(sc_rec_of_atom(&out, &a, &m));
+	a.tenant = 42;
+	a.page++;
+	EXPECT_FALSE(sc_rec_of_atom(&out, &a, &m));
+	a.page--;
+	a.stored_len++;
+	EXPECT_FALSE(sc_rec_of_atom(&out, &a, &m));
+	a.stored_len--;
+	sc_atom_set_parts(&a, SCRATCH_MAX_PARTS - 1);
+	EXPECT_FALSE(sc_rec_of_atom(&out, &a, &m));
+	sc_atom_set_parts(&a, 0);
+	EXPECT_FALSE(sc_rec_of_atom(&out, &a, &m));
+	sc_atom_set_parts(&a, SCRATCH_MAX_PARTS);
+	EXPECT_TRUE(sc_rec_of_atom(&out, &a, &m));
+}
+
 TEST_HARNESS_MAIN

@@ -1,12 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # `make bench` inside the guest: fio baselines and scratch figures on the same drive, same boot, as ratios.
-# Usage: /guest/bench.sh [module] [lib] [shuffle] [reload]   (default: all; one BENCH-JSON line at the end)
+# Usage: /guest/bench.sh [module] [lib] [shuffle] [reload] [ram]   (default: all; one BENCH-JSON line at the end)
 set -u
 # shellcheck source=tests/vm/guest/lib.sh
 . /guest/lib.sh
 D=/dev/nvme0n1
-PARTS=${*:-module lib shuffle reload}
+PARTS=${*:-module lib shuffle reload ram}
 want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 MIB=${SC_BENCH_MIB:-1024}
 # Each of the module's comparisons runs ROUNDS times, each round against its own baselines.
@@ -271,10 +271,35 @@ bench_reload() {
 	[ $rc -eq 0 ] || { echo "not ok - bench: reload"; exit 1; }
 }
 
+# RAM of the index per atom (tools/scratch-rambench.c), KiB:count a run, each on a fresh
+# space: 64 KiB, 1 MiB and 4 MiB atoms (1 GiB each), then a million 4 KiB atoms (the drive
+# is 8 GiB for it).  Before the sync every record is in RAM; after it, sealed segments keep
+# 16 bytes an atom.
+bench_ram() {
+	: > $OUT/ram.jsonl
+	for run in ${SC_BENCH_RAM:-64:16384 1024:1024 4096:256 4:1048576}; do
+		kib=${run%%:*} count=${run#*:}
+		echo "# bench: atom_ram, $count atoms of $kib KiB"
+		dropc
+		scratchctl attach --format --seg-size 256M $D > /dev/null || { echo "not ok - bench: attach"; exit 1; }
+		/bench/scratch-rambench /dev/scratch0 "$kib" "$count" >> $OUT/ram.jsonl ||
+			{ echo "not ok - bench: scratch-rambench $kib KiB"; exit 1; }
+		scratchctl detach 0 > /dev/null || { echo "not ok - bench: detach"; exit 1; }
+	done
+	awk '
+function val(line, key) { if (match(line, "\"" key "\":[0-9.]+")) return substr(line, RSTART + length(key) + 3, RLENGTH - length(key) - 3); return 0 }
+BEGIN { printf "# %-10s %9s %14s %12s %12s %14s %10s %10s\n", "atom", "atoms", "B/atom unsync", "B/atom sync", "put s", "present ids/s", "stat warm", "stat cold" }
+{
+	printf "# %7.0f KiB %9d %14.2f %12.2f %12.1f %14.0f %10.0f %10.0f\n", val($0, "atom_bytes") / 1024, val($0, "atoms"), val($0, "per_atom_unsynced"), val($0, "per_atom"), val($0, "put_seconds"), val($0, "present_ids_per_s"), val($0, "stat_warm_per_s"), val($0, "stat_cold_per_s")
+}' $OUT/ram.jsonl
+	paste -sd, $OUT/ram.jsonl > $OUT/ram.json
+}
+
 json=
 want module && { bench_module; json="$json${json:+,}\"module\":$(cat $OUT/module.json)"; }
 want lib && { bench_lib; json="$json${json:+,}\"library\":$(cat $OUT/lib.json)"; }
 want shuffle && { bench_shuffle; json="$json${json:+,}\"shuffle\":$(cat $OUT/shuffle.json)"; }
 want reload && { bench_reload; json="$json${json:+,}\"reload\":[$(cat $OUT/reload.json)]"; }
+want ram && { bench_ram; json="$json${json:+,}\"atom_ram\":[$(cat $OUT/ram.json)]"; }
 echo "BENCH-JSON {$json}"
 echo "ok - bench"
