@@ -288,9 +288,9 @@ bench_ram() {
 	done
 	awk '
 function val(line, key) { if (match(line, "\"" key "\":[0-9.]+")) return substr(line, RSTART + length(key) + 3, RLENGTH - length(key) - 3); return 0 }
-BEGIN { printf "# %-10s %9s %14s %12s %12s %14s %10s %10s\n", "atom", "atoms", "B/atom unsync", "B/atom sync", "put s", "present ids/s", "stat warm", "stat cold" }
+BEGIN { printf "# %-10s %8s %9s %9s %7s %13s %9s %9s %9s\n", "atom", "atoms", "B unsync", "B synced", "put s", "present ids/s", "stat RAM", "stat pc", "stat cold" }
 {
-	printf "# %7.0f KiB %9d %14.2f %12.2f %12.1f %14.0f %10.0f %10.0f\n", val($0, "atom_bytes") / 1024, val($0, "atoms"), val($0, "per_atom_unsynced"), val($0, "per_atom"), val($0, "put_seconds"), val($0, "present_ids_per_s"), val($0, "stat_warm_per_s"), val($0, "stat_cold_per_s")
+	printf "# %6.0f KiB %8d %9.2f %9.2f %7.1f %13.0f %9.0f %9.0f %9.0f\n", val($0, "atom_bytes") / 1024, val($0, "atoms"), val($0, "per_atom_unsynced"), val($0, "per_atom"), val($0, "put_seconds"), val($0, "present_ids_per_s"), val($0, "stat_ram_per_s"), val($0, "stat_warm_per_s"), val($0, "stat_cold_per_s")
 }' $OUT/ram.jsonl
 	paste -sd, $OUT/ram.jsonl > $OUT/ram.json
 }
