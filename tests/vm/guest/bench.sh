@@ -272,9 +272,10 @@ bench_reload() {
 }
 
 # RAM of the index per atom (tools/scratch-rambench.c), KiB:count a run, each on a fresh
-# space: 64 KiB, 1 MiB and 4 MiB atoms (1 GiB each), then a million 4 KiB atoms (the drive
-# is 8 GiB for it).  Before the sync every record is in RAM; after it, sealed segments keep
-# 16 bytes an atom.
+# space: 64 KiB, 1 MiB and 4 MiB atoms (1 GiB each), then a million 4 KiB atoms.  Before
+# the sync every record is in RAM; after it, sealed segments keep 16 bytes an atom.
+# Segments take one atom per 16 KiB of payload, so the million 4 KiB atoms need 64
+# segments of 256 MiB: the bench drive is 20 GiB for it (sparse, 4 GiB written).
 bench_ram() {
 	: > $OUT/ram.jsonl
 	for run in ${SC_BENCH_RAM:-64:16384 1024:1024 4096:256 4:1048576}; do
