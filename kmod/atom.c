@@ -440,12 +440,12 @@ int scratch_commit_ioctl(struct sc_file *f, void __user *arg)
 		scratch_region_wb_check(s, seg->region);
 	spin_lock(&s->lock);
 	a = &seg->atoms[res->slot];
-	if (a->state & SC_A_LOST) {
+	/* A reservation keeps its segment unsettled: meta[] is there. */
+	if ((a->state & SC_A_LOST) || WARN_ON_ONCE(!seg->meta)) {
 		spin_unlock(&s->lock);
 		sc_resv_drop(s, res, true);
 		return -EIO;
 	}
-	/* A reservation keeps its segment unsettled: meta[] is there. */
 	seg->meta[res->slot] = (struct sc_atom_meta) {
 		.xxh64 = req.xxh64,
 		.length = req.length,

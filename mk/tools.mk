@@ -21,7 +21,7 @@ $(B)/scratchctl-shared: $(SCRATCHCTL_OBJ) $(LIB_SO)
 # make bench: the module's figures against fio, and the library's.
 $(B)/bench/scratch-bench: $(B)/obj/tools/scratch-bench.o
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -static -o $@ $^ -luring -lxxhash
+	$(CC) $(CFLAGS) -static -pthread -o $@ $^ -luring -lxxhash
 
 $(B)/bench/scratch-libbench: $(B)/obj/tools/scratch-libbench.o $(LIB_A)
 	@mkdir -p $(@D)
@@ -29,7 +29,7 @@ $(B)/bench/scratch-libbench: $(B)/obj/tools/scratch-libbench.o $(LIB_A)
 
 $(B)/bench/scratch-shufflebench: $(B)/obj/tools/scratch-shufflebench.o $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -static -pthread -o $@ $^ $(LIB_DEPS)
+	$(CC) $(CFLAGS) -static -pthread -o $@ $^ $(LIB_DEPS) -lz
 
 $(B)/bench/scratch-rambench: $(B)/obj/tools/scratch-rambench.o
 	@mkdir -p $(@D)

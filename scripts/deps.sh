@@ -10,7 +10,7 @@ pkgs=(
 	linux-image-6.12-amd64 linux-headers-6.12-amd64
 	linux-image-rt-amd64 linux-headers-rt-amd64
 	linux-source-6.1
-	liburing-dev libzstd-dev libxxhash-dev
+	liburing-dev libzstd-dev libxxhash-dev zlib1g-dev
 	sparse fio clang libclang-rt-14-dev
 	debhelper dh-dkms dkms dh-python lintian fakeroot libblkid-dev
 	python3-cffi python3-numpy python3-pytest

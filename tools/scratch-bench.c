@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,6 +157,61 @@ static double verify_all(int fd, struct atom *a, int n)
 	return now() - t0;
 }
 
+/*
+ * Parallel readers: PAR threads, each with its own fd, each reading its own
+ * run of atoms front to back in 1 MiB preads.  A file's readahead state is
+ * per open file: the readers' sequential streams must not disturb each
+ * other's (fio's baseline: PAR jobs over PAR ranges of the drive).
+ */
+#define PAR		4
+
+struct par {
+	const char *path;
+	const struct atom *a;
+	int n;
+};
+
+static void *par_reader(void *arg)
+{
+	const struct par *p = arg;
+	char *buf = malloc(CHUNK);
+	int fd = open(p->path, O_RDONLY), i;
+
+	if (fd < 0 || !buf)
+		die("parallel reader");
+	for (i = 0; i < p->n; i++) {
+		uint64_t done;
+
+		for (done = 0; done < p->a[i].len; done += CHUNK) {
+			uint64_t k = p->a[i].len - done < CHUNK ? p->a[i].len - done : CHUNK;
+
+			if (pread(fd, buf, k, p->a[i].off + done) != (ssize_t)k)
+				die("parallel read");
+		}
+	}
+	close(fd);
+	free(buf);
+	return NULL;
+}
+
+static double read_par(const char *path, const struct atom *a, int n)
+{
+	struct par p[PAR];
+	pthread_t th[PAR];
+	double t0 = now();
+	int t;
+
+	for (t = 0; t < PAR; t++) {
+		p[t] = (struct par){ path, a + (uint64_t)n * t / PAR,
+				     (int)((uint64_t)n * (t + 1) / PAR - (uint64_t)n * t / PAR) };
+		if (pthread_create(&th[t], NULL, par_reader, &p[t]))
+			die("pthread_create");
+	}
+	for (t = 0; t < PAR; t++)
+		pthread_join(th[t], NULL);
+	return now() - t0;
+}
+
 /* Map every atom and read (checksum) every byte, as a consumer would. */
 static double map_all(int fd, struct atom *a, int n, uint64_t *sink)
 {
@@ -273,6 +329,8 @@ int main(int argc, char **argv)
 	report("verify_cold", size, (uint64_t)n * size, verify_all(fd, a, n));
 	drop_caches();
 	report("read_cold_again", size, (uint64_t)n * size, read_all(fd, a, n, dst));
+	drop_caches();
+	report("read_cold_par", size, (uint64_t)n * size, read_par(argv[1], a, n));
 	report("memcpy", size, (uint64_t)n * size, memcpy_rate(dst, buf, (uint64_t)n * size));
 	report("map_hash", size, (uint64_t)n * size, map_all(fd, a, n, &sink));
 	report("hash", size, (uint64_t)n * size, hash_rate(buf, size, (uint64_t)n * size, &sink));

@@ -13,6 +13,11 @@
  *            data file (the N parts back to back) and one index file of N + 1
  *            64-bit offsets; a consumer opens the index, preads its two
  *            offsets, opens the data file and preads its slice
+ *   spark_checksum  the same as Spark >= 3.2 writes it by default
+ *            (spark.shuffle.checksum.enabled, SPARK-35276): the producer
+ *            also computes an Adler32 of each part as it writes and stores
+ *            the N of them in a checksum file; consumers read as for spark
+ *            (Spark reads the checksums only to diagnose a corrupt block)
  *   files    one file per part, DIR/<m>/<j>; a consumer opens, reads and
  *            closes M files
  *
@@ -23,7 +28,7 @@
  * 64-bit words seed * K + i, seed = m * N + j + 1: a part read from the wrong
  * place or offset fails the check.
  *
- * Usage: scratch-shufflebench scratch|spark|files PATH M N PART [THREADS]
+ * Usage: scratch-shufflebench scratch|spark|spark_checksum|files PATH M N PART [THREADS]
  * PATH is a space's device for scratch, a directory (emptied by the caller)
  * for the others.  One JSON object on stdout.
  */
@@ -42,11 +47,12 @@
 #include <unistd.h>
 
 #include <scratch.h>
+#include <zlib.h>
 
 #define K		0x9e3779b97f4a7c15ULL
 #define MAX_THREADS	64
 
-enum layout { L_SCRATCH, L_SPARK, L_FILES };
+enum layout { L_SCRATCH, L_SPARK, L_FILES, L_SPARK_CHECKSUM };
 
 static struct {
 	enum layout	layout;
@@ -185,6 +191,20 @@ static int produce(uint32_t m, char *buf, struct iovec *iov)
 	switch (B.layout) {
 	case L_SCRATCH:
 		return scratch_array_put(B.s, iov, B.n, 0, SCRATCH_PUT_SYNC, &B.ids[m]);
+	case L_SPARK_CHECKSUM:
+		index = calloc(B.n, sizeof(*index));
+		if (!index)
+			return -ENOMEM;
+		for (j = 0; j < B.n; j++)
+			index[j] = adler32(adler32(0, NULL, 0), (const Bytef *)iov[j].iov_base,
+					   (uInt)B.part);
+		snprintf(name, sizeof(name), "%s/shuffle_%u.checksum.ADLER32", B.path, m);
+		ret = create_file(name, index, B.n * sizeof(*index));
+		free(index);
+		if (ret)
+			return ret;
+		/* The data and index files as without checksums. */
+		__attribute__((fallthrough));
 	case L_SPARK:
 		snprintf(name, sizeof(name), "%s/shuffle_%u.data", B.path, m);
 		ret = create_file(name, buf, (size_t)B.n * B.part);
@@ -369,18 +389,18 @@ static unsigned long arg_num(const char *s, unsigned long max)
 
 int main(int argc, char **argv)
 {
-	static const char *const names[] = { "scratch", "spark", "files" };
+	static const char *const names[] = { "scratch", "spark", "files", "spark_checksum" };
 	unsigned int threads = 4;
 	double wr, rd;
 	int i, ret;
 
 	if (argc != 6 && argc != 7) {
-		fprintf(stderr, "usage: scratch-shufflebench scratch|spark|files PATH M N PART [THREADS]\n");
+		fprintf(stderr, "usage: scratch-shufflebench scratch|spark|spark_checksum|files PATH M N PART [THREADS]\n");
 		return 2;
 	}
-	for (i = 0; i < 3 && strcmp(argv[1], names[i]); i++)
+	for (i = 0; i < 4 && strcmp(argv[1], names[i]); i++)
 		;
-	if (i == 3) {
+	if (i == 4) {
 		fprintf(stderr, "scratch-shufflebench: unknown layout '%s'\n", argv[1]);
 		return 2;
 	}

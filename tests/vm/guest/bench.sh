@@ -48,14 +48,19 @@ for r in $(seq "$ROUNDS"); do
 	dropc
 	fio_run fio_read_cold read --direct=0
 	fio_run fio_read_warm read --direct=0
+	# Four readers, each its own open file and quarter of the bytes, 1 MiB preads.
+	dropc
+	fio_run fio_read_par read --direct=0 --ioengine=psync --iodepth=1 --numjobs=4 \
+		--size=$((MIB / 4))M --offset_increment=$((MIB / 4))M --group_reporting
 	W=$(fio_bw write $OUT/fio_write.json)
 	W16=$(fio_bw write $OUT/fio_write16.json)
 	RC=$(fio_bw read $OUT/fio_read_cold.json)
 	RW=$(fio_bw read $OUT/fio_read_warm.json)
-	for v in "$W" "$W16" "$RC" "$RW"; do
+	RP=$(fio_bw read $OUT/fio_read_par.json)
+	for v in "$W" "$W16" "$RC" "$RW" "$RP"; do
 		[ -n "$v" ] && [ "$v" -gt 0 ] || { echo "not ok - bench: no bandwidth in fio's output"; exit 1; }
 	done
-	echo "{\"phase\":\"fio\",\"atom_bytes\":$((A << 20)),\"write\":$W,\"write16\":$W16,\"read_cold\":$RC,\"read_warm\":$RW}" > $OUT/one.jsonl
+	echo "{\"phase\":\"fio\",\"atom_bytes\":$((A << 20)),\"write\":$W,\"write16\":$W16,\"read_cold\":$RC,\"read_warm\":$RW,\"read_par\":$RP}" > $OUT/one.jsonl
 
 	dropc
 	scratchctl attach --format --seg-size 256M $D > /dev/null || { echo "not ok - bench: attach"; exit 1; }
@@ -73,7 +78,8 @@ awk '
 function val(line, key,   m) { if (match(line, "\"" key "\":[0-9.]+")) return substr(line, RSTART + length(key) + 3, RLENGTH - length(key) - 3); return 0 }
 function q(x, y) { return y > 0 ? x / y : 0 }
 { a = val($0, "atom_bytes") / 1048576; r = val($0, "round"); if (r > R) R = r }
-/"phase":"fio"/       { W[a, r] = val($0, "write"); W16[a, r] = val($0, "write16"); RC[a, r] = val($0, "read_cold"); RW[a, r] = val($0, "read_warm") }
+/"phase":"fio"/       { W[a, r] = val($0, "write"); W16[a, r] = val($0, "write16"); RC[a, r] = val($0, "read_cold"); RW[a, r] = val($0, "read_warm"); RP[a, r] = val($0, "read_par") }
+/"phase":"read_cold_par"/ { rp[a, r] = val($0, "MBps") * 1e6 }
 /"phase":"write"/     { w[a, r] = val($0, "MBps") * 1e6 }
 /"phase":"read_cold"/ { rc[a, r] = val($0, "MBps") * 1e6 }
 /"phase":"read_warm"/ { rw[a, r] = val($0, "MBps") * 1e6 }
@@ -91,7 +97,8 @@ function ratios(k, s,   i, j, t, n) {
 		if (k == "wq1") t = q(w[s, i], W[s, i]);       else if (k == "wq16") t = q(w[s, i], W16[s, i])
 		else if (k == "rc") t = q(rc[s, i], RC[s, i]); else if (k == "ra") t = q(ra[s, i], RC[s, i])
 		else if (k == "vc") t = q(vc[s, i], RC[s, i]); else if (k == "rw") t = q(rw[s, i], RW[s, i])
-		else if (k == "rm") t = q(rw[s, i], mc[s, i]); else t = q(mh[s, i], hh[s, i])
+		else if (k == "rm") t = q(rw[s, i], mc[s, i]); else if (k == "rp") t = q(rp[s, i], RP[s, i])
+		else t = q(mh[s, i], hh[s, i])
 		v[++n] = t; list = list (n > 1 ? "," : "") sprintf("%.3f", t)
 	}
 	for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
@@ -108,6 +115,7 @@ END {
 	row("read, cold page cache", "rc", "fio buffered read, cold, QD16")
 	row("read, cold, checked before", "ra", "fio buffered read, cold, QD16")
 	row("VERIFY, cold, one at a time", "vc", "fio buffered read, cold, QD16")
+	row("read, cold, 4 readers", "rp", "fio buffered read, cold, 4 jobs, psync")
 	row("read, warm page cache", "rw", "fio buffered read, warm, QD16")
 	row("read, warm page cache", "rm", "memcpy of the same bytes")
 	row("mmap + XXH64, warm", "mh", "XXH64 of the same bytes in RAM")
@@ -116,16 +124,16 @@ END {
 	printf "# 4 KiB reads, warm, one pread each: %.0f / %.0f / %.0f calls/s (round 1)\n", sr[1, 1], sr[4, 1], sr[64, 1]
 	printf "{"
 	n = split("1 4 64", sz, " ")
-	split("write_vs_fio_qd1 write_vs_fio_qd16 read_cold_vs_fio read_cold_again_vs_fio verify_cold_vs_fio read_warm_vs_fio read_warm_vs_memcpy map_hash_vs_hash", names, " ")
-	split("wq1 wq16 rc ra vc rw rm mh", keys, " ")
+	split("write_vs_fio_qd1 write_vs_fio_qd16 read_cold_vs_fio read_cold_again_vs_fio verify_cold_vs_fio read_cold_4_readers_vs_fio read_warm_vs_fio read_warm_vs_memcpy map_hash_vs_hash", names, " ")
+	split("wq1 wq16 rc ra vc rp rw rm mh", keys, " ")
 	for (i = 1; i <= n; i++) { s = sz[i]
 		printf "%s\"%s_MiB\":{", (i > 1 ? "," : ""), s
-		for (k = 1; k <= 8; k++) {
+		for (k = 1; k <= 9; k++) {
 			ratios(keys[k], s)
 			printf "\"%s\":{\"median\":%.3f,\"min\":%.3f,\"max\":%.3f,\"rounds\":[%s]},", names[k], med, lo, hi, list
 		}
 		printf "\"ram_per_atom\":%.1f,\"small_reads_per_s\":%.0f,", ram[s], sr[s, 1]
-		printf "\"MBps\":{\"write\":%s,\"fio_write_qd1\":%s,\"fio_write_qd16\":%s,\"read_cold\":%s,\"fio_read_cold\":%s,\"read_warm\":%s,\"fio_read_warm\":%s,\"memcpy\":%s,\"map_hash\":%s,\"hash\":%s}}", mbps(w, s), mbps(W, s), mbps(W16, s), mbps(rc, s), mbps(RC, s), mbps(rw, s), mbps(RW, s), mbps(mc, s), mbps(mh, s), mbps(hh, s) }
+		printf "\"MBps\":{\"write\":%s,\"fio_write_qd1\":%s,\"fio_write_qd16\":%s,\"read_cold\":%s,\"fio_read_cold\":%s,\"read_warm\":%s,\"fio_read_warm\":%s,\"read_cold_4_readers\":%s,\"fio_read_cold_4_jobs\":%s,\"memcpy\":%s,\"map_hash\":%s,\"hash\":%s}}", mbps(w, s), mbps(W, s), mbps(W16, s), mbps(rc, s), mbps(RC, s), mbps(rw, s), mbps(RW, s), mbps(rp, s), mbps(RP, s), mbps(mc, s), mbps(mh, s), mbps(hh, s) }
 	printf "}\n"
 }' $OUT/scratch.jsonl > $OUT/module.out || { echo "not ok - bench: ratios"; exit 1; }
 grep '^#' $OUT/module.out
@@ -225,19 +233,19 @@ bench_shuffle() {
 			/bench/scratch-shufflebench scratch /dev/scratch0 "$@" >> $OUT/shuffle.jsonl ||
 				{ echo "not ok - bench: shuffle, scratch, $shape"; exit 1; }
 			scratchctl detach 0 > /dev/null || { echo "not ok - bench: detach"; exit 1; }
-			for l in spark files; do
+			for l in spark spark_checksum files; do
 				mkdir -p /mnt/ext4/shuffle
 				/bench/scratch-shufflebench $l /mnt/ext4/shuffle "$@" >> $OUT/shuffle.jsonl ||
 					{ echo "not ok - bench: shuffle, $l, $shape"; exit 1; }
 				rm -rf /mnt/ext4/shuffle
 			done
-			tail -n 3 $OUT/shuffle.jsonl | sed 's/^/#   /'
+			tail -n 4 $OUT/shuffle.jsonl | sed 's/^/#   /'
 		done
 	done
 	umount /mnt/ext4
 	awk '
 function val(line, key) { if (match(line, "\"" key "\":[0-9.]+")) return substr(line, RSTART + length(key) + 3, RLENGTH - length(key) - 3); return 0 }
-function lay(line) { match(line, "\"layout\":\"[a-z]+\""); return substr(line, RSTART + 10, RLENGTH - 11) }
+function lay(line) { match(line, "\"layout\":\"[a-z_]+\""); return substr(line, RSTART + 10, RLENGTH - 11) }
 function med(a, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t } return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
 {
 	k = val($0, "M") "x" val($0, "N") "x" val($0, "part_bytes"); l = lay($0); s = val($0, "seconds")
@@ -246,16 +254,16 @@ function med(a, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && a[
 	else t[k, l, rounds[k]] = s
 }
 END {
-	printf "# %-22s %8s %16s %16s   %s\n", "shuffle M x N x part", "scratch", "vs Spark layout", "vs file per part", "(speedups: median, min..max over rounds; scratch in parts/s)" > "/dev/stderr"
+	printf "# %-22s %8s %16s %16s %16s   %s\n", "shuffle M x N x part", "scratch", "vs Spark layout", "vs Spark 3.2+", "vs file per part", "(speedups: median, min..max over rounds; scratch in parts/s)" > "/dev/stderr"
 	printf "{"
 	for (i = 1; i <= nk; i++) {
 		k = order[i]; n = rounds[k]
-		for (r = 1; r <= n; r++) { a[r] = t[k, "spark", r] / sc[k, r]; b[r] = t[k, "files", r] / sc[k, r]; p[r] = pps[k, r] }
-		amin = bmin = 1e9; amax = bmax = 0
-		for (r = 1; r <= n; r++) { if (a[r] < amin) amin = a[r]; if (a[r] > amax) amax = a[r]; if (b[r] < bmin) bmin = b[r]; if (b[r] > bmax) bmax = b[r] }
-		ma = med(a, n); mb = med(b, n); mp = med(p, n)
-		printf "# %-22s %8.0f %6.2f %4.2f..%-4.2f %6.2f %4.2f..%-4.2f\n", k, mp, ma, amin, amax, mb, bmin, bmax > "/dev/stderr"
-		printf "%s\"%s\":{\"vs_spark\":{\"median\":%.3f,\"min\":%.3f,\"max\":%.3f},\"vs_files\":{\"median\":%.3f,\"min\":%.3f,\"max\":%.3f},\"scratch_parts_per_s\":%.0f,\"rounds\":%d}", (i > 1 ? "," : ""), k, ma, amin, amax, mb, bmin, bmax, mp, n
+		for (r = 1; r <= n; r++) { a[r] = t[k, "spark", r] / sc[k, r]; c[r] = t[k, "spark_checksum", r] / sc[k, r]; b[r] = t[k, "files", r] / sc[k, r]; p[r] = pps[k, r] }
+		amin = bmin = cmin = 1e9; amax = bmax = cmax = 0
+		for (r = 1; r <= n; r++) { if (a[r] < amin) amin = a[r]; if (a[r] > amax) amax = a[r]; if (b[r] < bmin) bmin = b[r]; if (b[r] > bmax) bmax = b[r]; if (c[r] < cmin) cmin = c[r]; if (c[r] > cmax) cmax = c[r] }
+		ma = med(a, n); mb = med(b, n); mc = med(c, n); mp = med(p, n)
+		printf "# %-22s %8.0f %6.2f %4.2f..%-4.2f %6.2f %4.2f..%-4.2f %6.2f %4.2f..%-4.2f\n", k, mp, ma, amin, amax, mc, cmin, cmax, mb, bmin, bmax > "/dev/stderr"
+		printf "%s\"%s\":{\"vs_spark\":{\"median\":%.3f,\"min\":%.3f,\"max\":%.3f},\"vs_spark_checksum\":{\"median\":%.3f,\"min\":%.3f,\"max\":%.3f},\"vs_files\":{\"median\":%.3f,\"min\":%.3f,\"max\":%.3f},\"scratch_parts_per_s\":%.0f,\"rounds\":%d}", (i > 1 ? "," : ""), k, ma, amin, amax, mc, cmin, cmax, mb, bmin, bmax, mp, n
 	}
 	printf "}\n"
 }' $OUT/shuffle.jsonl > $OUT/shuffle.json 2> $OUT/shuffle.out || { echo "not ok - bench: shuffle ratios"; exit 1; }
