@@ -16,11 +16,8 @@
 #include <linux/uio.h>
 #include "scratch_priv.h"
 
-/*
- * One read of the device at @dpos into @to, with the caller's mode in
- * @flags, through @dev: the reading fd's own open of it (its readahead).
- */
-static ssize_t sc_read_dev(struct file *dev, u64 dpos, struct kiocb *iocb, int flags,
+/* One read of the device file at @dpos into @to, with the caller's mode in @flags. */
+static ssize_t sc_read_dev(struct sc_region *r, u64 dpos, struct kiocb *iocb, int flags,
 			   struct iov_iter *to)
 {
 	struct kiocb k;
@@ -30,12 +27,12 @@ static ssize_t sc_read_dev(struct file *dev, u64 dpos, struct kiocb *iocb, int f
 	 * cache queues that entry, never this kiocb, so it can live on the
 	 * stack.
 	 */
-	init_sync_kiocb(&k, dev);
+	init_sync_kiocb(&k, r->file);
 	k.ki_pos = dpos;
 	k.ki_flags |= flags;
 	if (flags & IOCB_WAITQ)
 		k.ki_waitq = iocb->ki_waitq;
-	return dev->f_op->read_iter(&k, to);
+	return r->file->f_op->read_iter(&k, to);
 }
 
 /*
@@ -45,15 +42,15 @@ static ssize_t sc_read_dev(struct file *dev, u64 dpos, struct kiocb *iocb, int f
  * rest, which fails with the error itself; a non-blocking one that would be
  * short is -EAGAIN, and io_uring retries it whole.
  */
-static ssize_t sc_read_all(struct sc_region *r, struct file *dev, u64 dpos,
-			   struct kiocb *iocb, struct iov_iter *to, size_t want)
+static ssize_t sc_read_all(struct sc_region *r, u64 dpos, struct kiocb *iocb,
+			   struct iov_iter *to, size_t want)
 {
 	int flags = iocb->ki_flags & (IOCB_NOWAIT | IOCB_DIRECT | IOCB_HIPRI);
 	size_t done = 0;
 	ssize_t ret;
 
 	while (done < want) {
-		ret = sc_read_dev(dev, dpos + done, iocb, flags, to);
+		ret = sc_read_dev(r, dpos + done, iocb, flags, to);
 		if (ret > 0 && !(flags & IOCB_NOWAIT)) {
 			done += ret;
 			continue;
@@ -84,8 +81,8 @@ static ssize_t sc_read_all(struct sc_region *r, struct file *dev, u64 dpos,
  * again when it is read.  A request larger than the atom is left to an io-wq
  * worker (-EAGAIN), which reads it in one blocking call.
  */
-static ssize_t sc_read_waitq(struct sc_region *r, struct file *dev, u64 dpos,
-			     struct kiocb *iocb, struct iov_iter *to, size_t want)
+static ssize_t sc_read_waitq(struct sc_region *r, u64 dpos, struct kiocb *iocb,
+			     struct iov_iter *to, size_t want)
 {
 	struct iov_iter w;
 	ssize_t ret;
@@ -97,7 +94,7 @@ static ssize_t sc_read_waitq(struct sc_region *r, struct file *dev, u64 dpos,
 	for (tries = 0; tries < 4; tries++) {
 		upto = scratch_region_cached_upto(r, dpos, want);
 		if (upto == dpos + want) {
-			ret = sc_read_dev(dev, dpos, iocb, IOCB_NOWAIT, to);
+			ret = sc_read_dev(r, dpos, iocb, IOCB_NOWAIT, to);
 			if (ret == want)
 				return ret;
 			/* A page went meanwhile: look again. */
@@ -110,7 +107,7 @@ static ssize_t sc_read_waitq(struct sc_region *r, struct file *dev, u64 dpos,
 		w = *to;
 		iov_iter_advance(&w, upto - dpos);
 		/* -EIOCBQUEUED: io_uring calls again, from the start, once the page is read. */
-		ret = sc_read_dev(dev, upto, iocb, IOCB_WAITQ, &w);
+		ret = sc_read_dev(r, upto, iocb, IOCB_WAITQ, &w);
 		if (ret <= 0)
 			return ret;
 	}
@@ -123,7 +120,6 @@ ssize_t scratch_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	struct sc_space *s = f->space;
 	size_t count = iov_iter_count(to), want;
 	struct sc_region *r;
-	struct file *dev;
 	struct sc_pin pin;
 	u64 avail, dpos;
 	ssize_t ret;
@@ -149,7 +145,6 @@ ssize_t scratch_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		return ret;
 	avail = pin.avail;
 	r = sc_seg_region(s, pin.seg);
-	dev = sc_file_dev(f, pin.seg->region);
 	dpos = sc_dev_pos(s, pin.seg, iocb->ki_pos);
 	/*
 	 * O_DIRECT moves whole sectors: read up to the sector-rounded end
@@ -162,10 +157,10 @@ ssize_t scratch_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		want = min_t(u64, count, avail);
 
 	if (iocb->ki_flags & IOCB_WAITQ) {
-		ret = sc_read_waitq(r, dev, dpos, iocb, to, want);
+		ret = sc_read_waitq(r, dpos, iocb, to, want);
 	} else {
 		iov_iter_truncate(to, want);
-		ret = sc_read_all(r, dev, dpos, iocb, to, want);
+		ret = sc_read_all(r, dpos, iocb, to, want);
 		iov_iter_reexpand(to, iov_iter_count(to) + (count - want));
 	}
 	if (ret > 0 && ret > avail) {

@@ -305,21 +305,7 @@ struct sc_file {
 	bool bound;		/* tenant fixed: the fd has been used */
 	bool need_tenant;	/* opened unprivileged on a broker space: unusable until bound */
 	errseq_t wb_since;	/* space->wb_err seen by this fd's last SYNC (lock) */
-	/*
-	 * Per region, this fd's own read-only open of the device, made at
-	 * open: buffered reads go through it, so that each open file has its
-	 * own readahead state, as with any file, instead of every reader of
-	 * the space sharing the region's.  NULL (that open failed): the
-	 * region's file.  Constant until release.
-	 */
-	struct file **dev;
 };
-
-/* The file @f reads region @ri's device through. */
-static inline struct file *sc_file_dev(const struct sc_file *f, u32 ri)
-{
-	return f->dev && f->dev[ri] ? f->dev[ri] : f->space->regions[ri].file;
-}
 
 /* An open reservation, owned by one struct sc_file. */
 struct sc_resv {

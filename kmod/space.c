@@ -306,41 +306,6 @@ void scratch_space_put_open(struct sc_space *s)
 	spin_unlock(&s->lock);
 }
 
-/*
- * This fd's own read-only opens of the regions' devices (sc_file.dev), with
- * the credentials of the attach that opened them first: the caller needs no
- * access to the drives.  A failed one (a device cgroup, a removed drive)
- * leaves the region's shared file in use.
- */
-static void sc_file_open_devs(struct sc_file *f)
-{
-	struct sc_space *s = f->space;
-	u32 i;
-
-	f->dev = kcalloc(s->nr_regions, sizeof(*f->dev), GFP_KERNEL_ACCOUNT);
-	if (!f->dev)
-		return;
-	for (i = 0; i < s->nr_regions; i++) {
-		struct file *rf = s->regions[i].file;
-		struct file *dev = dentry_open(&rf->f_path, O_RDONLY | O_LARGEFILE, rf->f_cred);
-
-		if (!IS_ERR(dev))
-			f->dev[i] = dev;
-	}
-}
-
-static void sc_file_close_devs(struct sc_file *f)
-{
-	u32 i;
-
-	if (!f->dev)
-		return;
-	for (i = 0; i < f->space->nr_regions; i++)
-		if (f->dev[i])
-			fput(f->dev[i]);
-	kfree(f->dev);
-}
-
 static int sc_open(struct inode *inode, struct file *file)
 {
 	struct sc_space *s = container_of(inode->i_cdev, struct sc_space, cdev);
@@ -360,7 +325,6 @@ static int sc_open(struct inode *inode, struct file *file)
 	f->need_tenant = READ_ONCE(s->broker_tenants) && !capable(CAP_SYS_ADMIN);
 	/* SYNC reports write errors from here on, as fsync(2) does. */
 	f->wb_since = errseq_sample(&s->wb_err);
-	sc_file_open_devs(f);
 	file->private_data = f;
 	/*
 	 * Cached reads complete inline under io_uring, uncached ones wait on
@@ -377,7 +341,6 @@ static int sc_release(struct inode *inode, struct file *file)
 	struct sc_space *s = f->space;
 
 	scratch_resv_release_all(f);
-	sc_file_close_devs(f);
 	scratch_space_put_open(s);
 	kfree(f);
 	return 0;
