@@ -81,6 +81,7 @@ function q(x, y) { return y > 0 ? x / y : 0 }
 /"phase":"fio"/       { W[a, r] = val($0, "write"); W16[a, r] = val($0, "write16"); RC[a, r] = val($0, "read_cold"); RW[a, r] = val($0, "read_warm"); RP[a, r] = val($0, "read_par") }
 /"phase":"read_cold_par"/ { rp[a, r] = val($0, "MBps") * 1e6 }
 /"phase":"write"/     { w[a, r] = val($0, "MBps") * 1e6 }
+/"phase":"write_qd16"/ { wq[a, r] = val($0, "MBps") * 1e6 }
 /"phase":"read_cold"/ { rc[a, r] = val($0, "MBps") * 1e6 }
 /"phase":"read_warm"/ { rw[a, r] = val($0, "MBps") * 1e6 }
 /"phase":"read_cold_again"/ { ra[a, r] = val($0, "MBps") * 1e6 }
@@ -95,6 +96,7 @@ function ratios(k, s,   i, j, t, n) {
 	n = 0; list = ""
 	for (i = 1; i <= R; i++) {
 		if (k == "wq1") t = q(w[s, i], W[s, i]);       else if (k == "wq16") t = q(w[s, i], W16[s, i])
+		else if (k == "wqq") t = q(wq[s, i], W16[s, i])
 		else if (k == "rc") t = q(rc[s, i], RC[s, i]); else if (k == "ra") t = q(ra[s, i], RC[s, i])
 		else if (k == "vc") t = q(vc[s, i], RC[s, i]); else if (k == "rw") t = q(rw[s, i], RW[s, i])
 		else if (k == "rm") t = q(rw[s, i], mc[s, i]); else if (k == "rp") t = q(rp[s, i], RP[s, i])
@@ -110,8 +112,9 @@ function mbps(arr, s,   i, out) { out = ""; for (i = 1; i <= R; i++) out = out (
 END {
 	printf "# %-28s %16s %16s %16s   %s\n", "ratio (scratch / baseline)", "1 MiB", "4 MiB", "64 MiB", "baseline, same boot"
 	printf "# %-28s %16s %16s %16s\n", "", "median spread", "median spread", "median spread"
-	row("write + sync", "wq1", "fio buffered write + fsync, QD1")
-	row("write + sync", "wq16", "fio buffered write + fsync, QD16")
+	row("write + sync, pwrite", "wq1", "fio buffered write + fsync, QD1")
+	row("write + sync, pwrite", "wq16", "fio buffered write + fsync, QD16")
+	row("write + sync, io_uring QD16", "wqq", "fio buffered write + fsync, QD16")
 	row("read, cold page cache", "rc", "fio buffered read, cold, QD16")
 	row("read, cold, checked before", "ra", "fio buffered read, cold, QD16")
 	row("VERIFY, cold, one at a time", "vc", "fio buffered read, cold, QD16")
@@ -124,16 +127,16 @@ END {
 	printf "# 4 KiB reads, warm, one pread each: %.0f / %.0f / %.0f calls/s (round 1)\n", sr[1, 1], sr[4, 1], sr[64, 1]
 	printf "{"
 	n = split("1 4 64", sz, " ")
-	split("write_vs_fio_qd1 write_vs_fio_qd16 read_cold_vs_fio read_cold_again_vs_fio verify_cold_vs_fio read_cold_4_readers_vs_fio read_warm_vs_fio read_warm_vs_memcpy map_hash_vs_hash", names, " ")
-	split("wq1 wq16 rc ra vc rp rw rm mh", keys, " ")
+	split("write_vs_fio_qd1 write_vs_fio_qd16 write_qd16_vs_fio_qd16 read_cold_vs_fio read_cold_again_vs_fio verify_cold_vs_fio read_cold_4_readers_vs_fio read_warm_vs_fio read_warm_vs_memcpy map_hash_vs_hash", names, " ")
+	split("wq1 wq16 wqq rc ra vc rp rw rm mh", keys, " ")
 	for (i = 1; i <= n; i++) { s = sz[i]
 		printf "%s\"%s_MiB\":{", (i > 1 ? "," : ""), s
-		for (k = 1; k <= 9; k++) {
+		for (k = 1; k <= 10; k++) {
 			ratios(keys[k], s)
 			printf "\"%s\":{\"median\":%.3f,\"min\":%.3f,\"max\":%.3f,\"rounds\":[%s]},", names[k], med, lo, hi, list
 		}
 		printf "\"ram_per_atom\":%.1f,\"small_reads_per_s\":%.0f,", ram[s], sr[s, 1]
-		printf "\"MBps\":{\"write\":%s,\"fio_write_qd1\":%s,\"fio_write_qd16\":%s,\"read_cold\":%s,\"fio_read_cold\":%s,\"read_warm\":%s,\"fio_read_warm\":%s,\"read_cold_4_readers\":%s,\"fio_read_cold_4_jobs\":%s,\"memcpy\":%s,\"map_hash\":%s,\"hash\":%s}}", mbps(w, s), mbps(W, s), mbps(W16, s), mbps(rc, s), mbps(RC, s), mbps(rw, s), mbps(RW, s), mbps(rp, s), mbps(RP, s), mbps(mc, s), mbps(mh, s), mbps(hh, s) }
+		printf "\"MBps\":{\"write\":%s,\"write_qd16\":%s,\"fio_write_qd1\":%s,\"fio_write_qd16\":%s,\"read_cold\":%s,\"fio_read_cold\":%s,\"read_warm\":%s,\"fio_read_warm\":%s,\"read_cold_4_readers\":%s,\"fio_read_cold_4_jobs\":%s,\"memcpy\":%s,\"map_hash\":%s,\"hash\":%s}}", mbps(w, s), mbps(wq, s), mbps(W, s), mbps(W16, s), mbps(rc, s), mbps(RC, s), mbps(rw, s), mbps(RW, s), mbps(rp, s), mbps(RP, s), mbps(mc, s), mbps(mh, s), mbps(hh, s) }
 	printf "}\n"
 }' $OUT/scratch.jsonl > $OUT/module.out || { echo "not ok - bench: ratios"; exit 1; }
 grep '^#' $OUT/module.out
