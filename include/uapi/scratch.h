@@ -254,7 +254,11 @@ struct scratch_abort {
 /*
  * Stat an atom, an array, or one part of an array.  For a part, offset,
  * stored_len and xxh64 are the part's own (from the array's part table, which
- * may need one read of the table page); length equals stored_len.
+ * may need one read of the table page); length equals stored_len.  Once an
+ * atom's record is durable in a sealed segment, the module keeps only part
+ * of it in RAM and reads the rest back from the segment's table (one page
+ * read, shared by 64 atoms, when not cached); a record found damaged there
+ * is EBADMSG.
  *
  * STAT does no verification: an atom reloaded at attach and not yet read,
  * mapped or verified is reported without SCRATCH_STAT_VERIFIED; one that
