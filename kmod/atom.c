@@ -546,7 +546,7 @@ int scratch_stat_ioctl(struct sc_file *f, void __user *arg)
 	req.offset = sc_space_off(s, p.seg, sn.a.page);
 	req.stored_len = sn.a.stored_len;
 	req.nr_parts = sc_atom_nr_parts(&sn.a);
-	ret = sn.have_meta ? 0 : scratch_atom_meta(s, seg, &sn);
+	ret = scratch_atom_meta(s, seg, &sn);
 	if (!ret && p.part)
 		ret = sc_read_part(s, seg, sn.a.page, p.part - 1, &dp);
 	if (pinned)

@@ -35,11 +35,6 @@ void scratch_atom_snap_locked(struct sc_segment *seg, u32 slot, struct sc_atom_s
 		sn->m = seg->meta[slot];
 }
 
-static u64 sc_table_pos(struct sc_space *s, struct sc_segment *seg, u32 tpage)
-{
-	return sc_seg_dev_pos(s, seg) + (1ULL + tpage) * SC_PAGE;
-}
-
 /*
  * Fill @sn's meta from its record when it was not in RAM.  The caller holds
  * a pin on @seg (so this incarnation stays) and no lock.  0, -EBADMSG (the

@@ -426,6 +426,12 @@ static inline u64 sc_atom_dev_pos(struct sc_space *s, const struct sc_segment *s
 	return sc_seg_dev_pos(s, seg) + ((u64)a->page << SC_PAGE_SHIFT);
 }
 
+/* Device position of table page @tpage of @seg (after its header page). */
+static inline u64 sc_table_pos(struct sc_space *s, const struct sc_segment *seg, u32 tpage)
+{
+	return sc_seg_dev_pos(s, seg) + (1ULL + tpage) * SC_PAGE;
+}
+
 static inline u64 sc_space_off(const struct sc_space *s, u32 seg, u32 page)
 {
 	return ((u64)seg << s->geom.seg_shift) + ((u64)page << SC_PAGE_SHIFT);

@@ -260,7 +260,7 @@ static int sc_sync_tables(struct sc_space *s, void *page)
 			if (ret)
 				break;
 			ret = scratch_region_write(sc_seg_region(s, seg),
-						   sc_seg_dev_pos(s, seg) + (1ULL + tp) * SC_PAGE,
+						   sc_table_pos(s, seg, tp),
 						   page, SC_PAGE);
 			if (ret)
 				return ret;
